@@ -73,9 +73,9 @@ class SplitConfig:
         total = self.train + self.dev + self.test
         check(
             abs(total - 1.0) < 1e-6,
-            "train+dev+test",
-            round(total, 6),
-            "fractions that sum to 1",
+            "train",
+            self.train,
+            f"a fraction that sums to 1 with dev={self.dev} and test={self.test}",
         )
 
 
