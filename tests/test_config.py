@@ -58,7 +58,7 @@ def _error(overrides: dict) -> ConfigError:
         ("seed", -1, ">= 0"),
         ("runtime.num_threads", 0, ">= 1"),
         ("data.num_pairs", 0, ">= 1"),
-        ("data.split.train", 0.9, "sum to 1"),
+        ("data.split.train", 0.9, "sums to 1"),
         ("data.score_bins", [0.0, 0.5, 0.4, 1.0], "increasing"),
         ("data.rules.weight_stack", 1.5, "<= 1"),
         ("data.triplets.negative_max_score", 0.9, "below positive_min_score"),
