@@ -83,26 +83,46 @@ class SplitConfig:
 class DataConfig:
     source: str
     catalog: str
+    seed: int
     num_pairs: int
     num_profiles: int
     num_postings: int
     # Pairs only join a profile and a posting of the same group, so the split can keep groups whole.
     num_groups: int
+    # Probability that an entity's region and each of its stacks follow its group's theme (home region,
+    # home stack families): higher means more good matches inside a group.
+    group_affinity: float
+    remote_fraction: float  # entities that want / offer remote work (always online)
+    requires_cs_fraction: float  # postings that require a CS background
     score_bins: list[float]
     near_miss_fraction: float
     max_stacks_per_profile: int
+    max_stacks_per_posting: int
+    max_goals: int
+    # Rows generated and written per parquet row group: bounds memory, never changes the rows.
+    shard_size: int
     rules: RulesConfig
     triplets: TripletConfig
     split: SplitConfig
 
     def validate(self) -> None:
         check_choice("source", self.source, ["synthetic"])
+        check_range("seed", self.seed, 0)
         check_range("num_pairs", self.num_pairs, 1)
         check_range("num_profiles", self.num_profiles, 1)
         check_range("num_postings", self.num_postings, 1)
         check_range("num_groups", self.num_groups, 3)
+        for side in ("num_profiles", "num_postings"):
+            value = getattr(self, side)
+            check(value >= self.num_groups, side, value, f"at least num_groups ({self.num_groups})")
+        check_range("group_affinity", self.group_affinity, 0.0, 1.0)
+        check_range("remote_fraction", self.remote_fraction, 0.0, 1.0)
+        check_range("requires_cs_fraction", self.requires_cs_fraction, 0.0, 1.0)
         check_range("near_miss_fraction", self.near_miss_fraction, 0.0, 1.0)
         check_range("max_stacks_per_profile", self.max_stacks_per_profile, 1)
+        check_range("max_stacks_per_posting", self.max_stacks_per_posting, 1)
+        check_range("max_goals", self.max_goals, 1)
+        check_range("shard_size", self.shard_size, 1)
         bins = self.score_bins
         check(
             len(bins) >= 2

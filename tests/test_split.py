@@ -1,0 +1,149 @@
+"""Stage split: no text in two splits, all rows kept, fractions, triplets per split, determinism."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline import generate, split
+from pipeline.config import Config
+from pipeline.config.compose import compose_config
+from pipeline.config.data import SplitConfig
+from pipeline.synth.catalog import PROJECT_ROOT, load_catalog
+from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS, score_frame
+from pipeline.synth.schema import PAIR_SCHEMA, TRIPLET_SCHEMA
+
+SMALL = ["data.num_pairs=4000", "data.num_profiles=600", "data.num_postings=600", "data.num_groups=30"]
+CATALOG = load_catalog(PROJECT_ROOT / "catalog" / "ko.yaml")
+
+
+def build(root: Path, cfg: Config) -> Path:
+    generate.main(cfg, root)
+    split.main(cfg, root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("split"), compose_config(SMALL))
+
+
+def read(root: Path, name: str) -> pd.DataFrame:
+    return pd.read_parquet(root / split.SPLIT_DIR / f"{name}.parquet")
+
+
+def test_no_text_appears_in_two_splits(root: Path) -> None:
+    frames = {name: read(root, name) for name in split.SPLITS}
+    for col in ("profile_text", "posting_text"):
+        seen: dict[str, str] = {}
+        for name, frame in frames.items():
+            for text in set(frame[col]):
+                assert seen.setdefault(text, name) == name, f"{col} in {seen[text]} and {name}: {text}"
+    for name, frame in frames.items():  # triplets stay inside their split
+        t = read(root, f"{name}_triplets")
+        assert set(t["anchor"]) <= set(frame["profile_text"])
+        assert set(t["positive"]) | set(t["negative"]) <= set(frame["posting_text"])
+
+
+def test_every_row_lands_in_exactly_one_split(root: Path) -> None:
+    pairs = pd.read_parquet(root / generate.PAIRS_PATH)
+    parts = pd.concat([read(root, name) for name in split.SPLITS], ignore_index=True)
+    key = ["profile_id", "posting_id"]
+    pd.testing.assert_frame_equal(
+        parts.sort_values(key, kind="stable").reset_index(drop=True),
+        pairs.sort_values(key, kind="stable").reset_index(drop=True),
+    )
+    for name in split.SPLITS:
+        assert pq.read_schema(root / split.SPLIT_DIR / f"{name}.parquet").remove_metadata() == PAIR_SCHEMA
+        schema = pq.read_schema(root / split.SPLIT_DIR / f"{name}_triplets.parquet").remove_metadata()
+        assert schema == TRIPLET_SCHEMA
+
+
+def test_fractions_and_metrics(root: Path) -> None:
+    metrics = json.loads((root / split.METRICS_PATH).read_text())
+    for name, target in zip(split.SPLITS, (0.8, 0.1, 0.1), strict=True):
+        m = metrics[name]
+        frame = read(root, name)
+        assert m["rows"] == len(frame) and m["fraction"] == pytest.approx(target, abs=0.04)
+        assert m["profiles"] == frame["profile_text"].nunique()
+        assert m["postings"] == frame["posting_text"].nunique()
+        assert m["triplets"] == len(read(root, f"{name}_triplets")) > 0
+    assert sum(metrics[n]["components"] for n in split.SPLITS) == metrics["components"]
+
+
+def test_triplets_respect_the_thresholds(root: Path) -> None:
+    cfg = compose_config(SMALL).data
+    frame = read(root, "train")
+    t = read(root, "train_triplets")
+    assert not (
+        (t["anchor"] == t["positive"]) | (t["anchor"] == t["negative"]) | (t["positive"] == t["negative"])
+    ).any()
+    assert not t.duplicated().any()
+    profiles = frame.drop_duplicates("profile_text").set_index("profile_text")[list(PROFILE_COLUMNS)]
+    postings = frame.drop_duplicates("posting_text").set_index("posting_text")[list(POSTING_COLUMNS)]
+
+    def scores(col: str) -> np.ndarray:
+        p = profiles.loc[t["anchor"]].reset_index(drop=True)
+        j = postings.loc[t[col]].reset_index(drop=True)
+        return score_frame(p, j, cfg.rules, CATALOG)["score"].to_numpy()
+
+    assert (scores("positive") >= cfg.triplets.positive_min_score).all()
+    assert (scores("negative") <= cfg.triplets.negative_max_score).all()
+    # every positive is a stored pair; most negatives are the anchor's own pairs too
+    stored = set(zip(frame["profile_text"], frame["posting_text"], strict=True))
+    assert all((a, p) in stored for a, p in zip(t["anchor"], t["positive"], strict=True))
+    assert np.mean([(a, n) in stored for a, n in zip(t["anchor"], t["negative"], strict=True)]) > 0.5
+
+
+def test_same_input_same_bytes(root: Path, tmp_path: Path) -> None:
+    again = build(tmp_path, compose_config(SMALL))
+    for path in sorted((root / split.SPLIT_DIR).iterdir()):
+        assert (again / split.SPLIT_DIR / path.name).read_bytes() == path.read_bytes(), path.name
+    assert (again / split.METRICS_PATH).read_text() == (root / split.METRICS_PATH).read_text()
+
+
+def test_default_config_sizes_suit_training_and_evaluation(tmp_path: Path) -> None:
+    build(tmp_path, compose_config())
+    m = json.loads((tmp_path / split.METRICS_PATH).read_text())
+    assert m["train"]["rows"] >= 5000 and m["train"]["triplets"] >= 2000
+    assert m["dev"]["rows"] >= 500
+    assert m["test"]["profiles"] >= 300 and m["test"]["postings"] >= 300
+
+
+def _fractions(train: float, dev: float, test: float) -> SplitConfig:
+    return SplitConfig(train=train, dev=dev, test=test)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "fractions", "rows"),
+    [
+        ([10] * 10, (0.8, 0.1, 0.1), [80, 10, 10]),
+        ([10] * 10, (0.6, 0.2, 0.2), [60, 20, 20]),
+        ([50, 30, 10, 5, 5], (0.5, 0.3, 0.2), [50, 30, 20]),
+        ([40, 1, 1, 1, 1, 1, 1], (0.8, 0.1, 0.1), [40, 3, 3]),
+    ],
+)
+def test_components_are_assigned_whole_towards_the_fractions(
+    sizes: list[int], fractions: tuple[float, float, float], rows: list[int]
+) -> None:
+    component = np.repeat(np.arange(len(sizes)), sizes)
+    got = split.assign_splits(component, _fractions(*fractions), seed=0)
+    assert np.bincount(got, minlength=3).tolist() == rows
+    for c in range(len(sizes)):
+        assert len(set(got[component == c])) == 1
+
+
+def test_one_giant_component_cannot_be_split() -> None:
+    component = np.array([0] * 95 + [1] * 5)
+    with pytest.raises(ValueError, match=r"cannot fill split\(s\) test: 2 connected component\(s\).*95%"):
+        split.assign_splits(component, _fractions(0.8, 0.1, 0.1), seed=0)
+
+
+def test_missing_input_says_to_run_generate(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="run the generate stage first"):
+        split.main(compose_config(SMALL), tmp_path)

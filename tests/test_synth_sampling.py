@@ -1,0 +1,133 @@
+"""Entity pools, the candidate pool and the block-seeded sampler."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow.compute as pc
+import pytest
+
+from pipeline.config.compose import compose_config
+from pipeline.synth.catalog import PROJECT_ROOT, load_catalog
+from pipeline.synth.rules import near_miss_kind, score_codes
+from pipeline.synth.sampling import (
+    CandidatePool,
+    EntityPool,
+    PairSampler,
+    build_candidates,
+    build_postings,
+    build_profiles,
+    draw_themes,
+    group_starts,
+    score_bin,
+)
+
+CATALOG = load_catalog(PROJECT_ROOT / "catalog" / "ko.yaml")
+CFG = compose_config(["data.num_profiles=300", "data.num_postings=240", "data.num_groups=12"])
+DATA = CFG.data
+
+
+def pools(seed: int = 7) -> tuple[EntityPool, EntityPool, CandidatePool]:
+    themes = draw_themes(seed, DATA.num_groups, CATALOG)
+    p = build_profiles(seed, DATA, CATALOG, themes)
+    j = build_postings(seed, DATA, CATALOG, themes)
+    return p, j, build_candidates(p, j, DATA.rules, DATA.score_bins, CATALOG, seed)
+
+
+@pytest.fixture(scope="module")
+def built() -> tuple[EntityPool, EntityPool, CandidatePool]:
+    return pools()
+
+
+@pytest.mark.parametrize(
+    ("n", "groups", "starts"), [(10, 3, [0, 3, 6, 10]), (6, 6, [0, 1, 2, 3, 4, 5, 6]), (7, 2, [0, 3, 7])]
+)
+def test_groups_are_contiguous_and_near_equal(n: int, groups: int, starts: list[int]) -> None:
+    assert group_starts(n, groups).tolist() == starts
+
+
+@pytest.mark.parametrize(
+    ("score", "bin_"), [(0.0, 0), (0.1999, 0), (0.2, 1), (0.5, 2), (0.7999, 3), (0.8, 4), (0.99, 4), (1.0, 4)]
+)
+def test_score_bins_are_half_open_with_one_in_the_last(score: float, bin_: int) -> None:
+    assert score_bin(np.array([score]), DATA.score_bins)[0] == bin_
+
+
+def test_entity_attributes(built: tuple[EntityPool, EntityPool, CandidatePool]) -> None:
+    profiles, postings, _ = built
+    assert len(profiles) == 300 and len(postings) == 240
+    for pool, stacks, max_stacks in ((profiles, "p_stacks", 3), (postings, "j_stacks", 2)):
+        lists = pool.columns[stacks].to_pylist()
+        assert all(1 <= len(s) <= max_stacks and len(set(s)) == len(s) for s in lists)
+        goals = pool.columns["p_goals" if stacks == "p_stacks" else "j_goals"].to_pylist()
+        assert all(1 <= len(g) <= DATA.max_goals and len(set(g)) == len(g) for g in goals)
+        assert np.all(np.diff(pool.group) >= 0)  # groups are contiguous ranges
+    region = np.array(profiles.columns["p_region"].to_pylist())
+    mode = np.array(profiles.columns["p_work_mode"].to_pylist())
+    assert (mode[region == "원격"] == "online").all() and (region == "원격").any()
+    years = np.array(profiles.columns["p_years"].to_pylist())
+    assert years.min() == 0 and years.max() <= 15
+    assert max(postings.columns["j_min_years"].to_pylist()) <= 10
+    assert pc.count_distinct(profiles.columns["profile_text"]).as_py() == 300
+
+
+def test_pools_depend_on_the_seed_only() -> None:
+    a, b = pools(3), pools(3)
+    assert a[0].columns["profile_text"].equals(b[0].columns["profile_text"])
+    assert a[1].columns["posting_text"].equals(b[1].columns["posting_text"])
+    np.testing.assert_array_equal(a[2].ids, b[2].ids)
+    assert not a[0].columns["profile_text"].equals(pools(4)[0].columns["profile_text"])
+
+
+def test_candidates_are_every_same_group_pair_filed_by_bin(built: tuple) -> None:
+    profiles, postings, cands = built
+    sizes = np.diff(profiles.starts) * np.diff(postings.starts)
+    assert len(cands.ids) == sizes.sum() == len(np.unique(cands.ids))
+    p, j = cands.decode(np.arange(len(cands.ids)))
+    assert (profiles.group[p] == postings.group[j]).all()
+    s = score_codes(profiles.codes.take(p), postings.codes.take(j), DATA.rules, CATALOG.remote_code)
+    near = near_miss_kind(s.region_match, s.stack_match, s.experience_match, s.capped) > 0
+    cell = 2 * score_bin(s.score, DATA.score_bins).astype(np.int64) + near
+    expected = np.repeat(np.arange(len(cands.sizes)), cands.sizes)
+    np.testing.assert_array_equal(cell, expected)
+
+
+def test_rows_do_not_depend_on_how_many_are_drawn(built: tuple) -> None:
+    _, _, cands = built
+    sampler = PairSampler(cands, DATA.near_miss_fraction, seed=1)
+    short = np.concatenate(list(sampler.blocks(1500, 256)))
+    long = np.concatenate(list(sampler.blocks(4000, 256)))
+    np.testing.assert_array_equal(short, long[:1500])
+    assert not np.array_equal(
+        long[:256], np.concatenate(list(PairSampler(cands, 0.3, seed=2).blocks(256, 256)))
+    )
+
+
+def test_pairs_repeat_only_when_a_cell_runs_out(built: tuple) -> None:
+    _, _, cands = built
+    rows = np.concatenate(list(PairSampler(cands, DATA.near_miss_fraction, seed=1).blocks(2000, 300)))
+    cell = np.searchsorted(cands.starts, rows, side="right") - 1
+    for c in np.unique(cell):
+        taken = rows[cell == c]
+        assert len(np.unique(taken)) == min(len(taken), cands.sizes[c])
+
+
+def test_bins_are_uniform_and_near_misses_as_configured(built: tuple) -> None:
+    _, _, cands = built
+    rows = np.concatenate(list(PairSampler(cands, 0.3, seed=5).blocks(6000, 1000)))
+    cell = np.searchsorted(cands.starts, rows, side="right") - 1
+    shares = np.bincount(cell // 2, minlength=cands.num_bins) / len(rows)
+    assert np.all(np.abs(shares - 1 / cands.num_bins) < 0.03), shares
+    assert abs((cell % 2).mean() - 0.3) < 0.03
+
+
+def test_an_empty_bin_sends_its_rows_to_the_nearest_bin(built: tuple) -> None:
+    _, _, cands = built
+    sizes = cands.sizes.copy()
+    sizes[8:] = 0  # no candidate scores in [0.8, 1]
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    ids = np.concatenate([cands.ids[cands.starts[c] : cands.starts[c] + sizes[c]] for c in range(len(sizes))])
+    pruned = CandidatePool(ids, starts, cands.num_bins, cands.group_offsets, cands.profile_starts,
+                           cands.posting_starts)  # fmt: skip
+    rows = np.concatenate(list(PairSampler(pruned, 0.3, seed=5).blocks(5000, 1000)))
+    shares = np.bincount((np.searchsorted(starts, rows, side="right") - 1) // 2, minlength=5) / len(rows)
+    assert shares[4] == 0 and shares[3] == pytest.approx(0.4, abs=0.04)
