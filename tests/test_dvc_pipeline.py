@@ -1,0 +1,126 @@
+"""The DVC promises, end to end on a tiny model in a temporary copy of the project (slow).
+
+- `dvc repro` builds everything; a second `dvc repro` does nothing and returns quickly.
+- `dvc exp run -S data.seed=7` regenerates the data.
+- the README's sweep (`dvc exp run --queue -S ...` + `dvc queue start`) runs both points and
+  `dvc exp show` lists metrics for each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+# Small enough for a couple of minutes per full pipeline run on 2 CPU cores.
+TINY = [
+    "model=tiny",
+    "data.num_pairs=600",
+    "data.num_profiles=150",
+    "data.num_postings=150",
+    "data.num_groups=10",
+    "train.max_steps=6",
+    "train.eval_steps=3",
+    "train.save_steps=3",
+    "export.parity_max_texts=50",
+]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env["HF_HUB_OFFLINE"] = "1"
+    env.update(
+        GIT_AUTHOR_NAME="ci",
+        GIT_AUTHOR_EMAIL="ci@example.com",
+        GIT_COMMITTER_NAME="ci",
+        GIT_COMMITTER_EMAIL="ci@example.com",
+    )
+    return env
+
+
+def _run(cwd: Path, *cmd: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The working tree (tracked + untracked, not ignored files) as a fresh git repo with tiny params."""
+    dst = tmp_path_factory.mktemp("project")
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    for rel in filter(None, listed.split("\0")):
+        src = ROOT / rel
+        if src.is_file():
+            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst / rel)
+    for stale in ("dvc.lock", "metrics", "plots"):
+        path = dst / stale
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    _run(dst, sys.executable, "scripts/compose_params.py", *TINY)
+    _run(dst, "git", "init", "-q", "-b", "main")
+    _run(dst, "git", "add", "-A")
+    _run(dst, "git", "commit", "-qm", "tiny project")
+    return dst
+
+
+def test_repro_builds_then_noop_is_fast(project: Path) -> None:
+    _run(project, "dvc", "repro")
+    for out in ("data/split/test.parquet", "data/model", "metrics/eval.json", "data/export/model"):
+        assert (project / out).exists(), out
+    start = time.perf_counter()
+    proc = _run(project, "dvc", "repro")
+    elapsed = time.perf_counter() - start
+    assert "didn't change" in proc.stdout or "up to date" in proc.stdout.lower()
+    assert elapsed <= 5.0, f"no-op dvc repro took {elapsed:.1f}s"
+    _run(project, "git", "add", "-A")
+    _run(project, "git", "commit", "-qm", "baseline")
+
+
+def test_exp_run_with_new_data_seed_regenerates(project: Path) -> None:
+    before = (project / "data/generated/pairs.parquet").read_bytes()
+    _run(project, "dvc", "exp", "run", "-S", "data.seed=7")
+    after = (project / "data/generated/pairs.parquet").read_bytes()
+    assert before != after
+    _run(project, "git", "checkout", "-q", "--", ".")
+    _run(project, "dvc", "checkout", "-q")
+
+
+def test_queued_sweep_reports_metrics_for_each_point(project: Path) -> None:
+    _run(project, "dvc", "exp", "run", "--queue", "-S", "train.learning_rate=2e-5,5e-5")
+    _run(project, "dvc", "queue", "start", "-j", "1")
+    deadline = time.monotonic() + 1200
+    while time.monotonic() < deadline:
+        status = _run(project, "dvc", "queue", "status").stdout
+        if "Queued" not in status and "Running" not in status:
+            break
+        time.sleep(5)
+    assert "Failed" not in status, status
+    shown = json.loads(_run(project, "dvc", "exp", "show", "--json").stdout)
+    lrs = {}
+    for baseline in shown:
+        for exp in baseline.get("experiments") or []:
+            for rev in exp.get("revs", []):
+                data = rev.get("data") or {}
+                lr = data.get("params", {}).get("params.yaml", {}).get("data", {}).get("train", {})
+                metrics = data.get("metrics", {}).get("metrics/eval.json", {}).get("data", {})
+                if lr.get("learning_rate") is not None:
+                    lrs[lr["learning_rate"]] = metrics
+    assert set(lrs) >= {2e-5, 5e-5}, shown
+    for metrics in lrs.values():
+        assert metrics["finetuned"]["ndcg@10"] >= 0.0
