@@ -9,6 +9,12 @@ first (ties in a seeded order) to the split furthest below its target share of r
 Outputs ``data/split/{train,dev,test}.parquet`` (the pair columns), ``data/split/{split}_triplets.parquet``
 (anchor, positive, negative; negatives may be re-scored with the rules, hence the catalog) and
 ``metrics/split.json``. The test split is for the final evaluation only.
+
+External data (pipeline/external.py, recognised by its schema): a text may be sentence1 in one row and
+sentence2 in another, so the graph's nodes are texts whichever side they are on. Pairs get their MNRL
+triplets from the same thresholds, without near misses or re-scoring (they have no rule attributes);
+triplet files keep their own triplets, rebuilt per split from the ``triplet`` column, while the split's
+pair files hold their (anchor, positive, 1.0) and (anchor, negative, 0.0) rows.
 """
 
 from __future__ import annotations
@@ -21,15 +27,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from pipeline.config import Config
-from pipeline.config.data import SplitConfig
+from pipeline.config.data import SplitConfig, TripletConfig
+from pipeline.external import EXTERNAL_PAIR_SCHEMA, TRIPLET_COLUMN, is_external
 from pipeline.io import atomic_path, write_json
 from pipeline.runtime import run_stage
 from pipeline.synth.catalog import Catalog, load_catalog
 from pipeline.synth.rules import score_frame
 from pipeline.synth.sampling import stream
-from pipeline.synth.schema import PAIR_SCHEMA, write_parquet
+from pipeline.synth.schema import PAIR_SCHEMA, TRIPLET_SCHEMA, write_parquet
 from pipeline.synth.triplets import build_triplets, text_components
 
 PAIRS_PATH = Path("data/generated/pairs.parquet")
@@ -88,14 +97,65 @@ def split_pairs(
     return tables, triplets, metrics
 
 
+def shared_text_components(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Component label per row of the graph whose nodes are texts (either column) and whose edges are the
+    rows: rows sharing a text, on whichever side, (transitively) share a label."""
+    codes, uniques = pd.factorize(np.concatenate([first, second]), sort=False)
+    n = len(first)
+    graph = coo_matrix((np.ones(n, dtype=np.int8), (codes[:n], codes[n:])), shape=(len(uniques),) * 2)
+    _, labels = connected_components(graph, directed=False)
+    return labels[codes[:n]].astype(np.int64)
+
+
+def _external_triplets(table: pa.Table, cfg: TripletConfig) -> pa.Table:
+    frame = table.to_pandas()
+    if TRIPLET_COLUMN in frame:
+        # The file's own triplets: each has a positive row (score 1) and a negative row (score 0).
+        pos = frame[frame["score"] > 0.5][[TRIPLET_COLUMN, "profile_text", "posting_text"]]
+        neg = frame[frame["score"] <= 0.5][[TRIPLET_COLUMN, "posting_text"]]
+        both = pos.merge(neg, on=TRIPLET_COLUMN, suffixes=("", "_neg")).sort_values(TRIPLET_COLUMN)
+        names = ("profile_text", "posting_text", "posting_text_neg")
+        columns = [pa.array(both[c].to_numpy(dtype=object), type=pa.string()) for c in names]
+        return pa.Table.from_arrays(columns, schema=TRIPLET_SCHEMA)
+    # No rule attributes: every negative is an ordinary one (no near misses) and none is re-scored.
+    neutral = frame.assign(region_match="same", stack_match="exact", experience_match="meets", capped=False)
+    return build_triplets(neutral, cfg)
+
+
+def split_external(
+    pairs: pa.Table, cfg: Config
+) -> tuple[dict[str, pa.Table], dict[str, pa.Table], dict[str, Any]]:
+    """:func:`split_pairs` for external data (see the module docstring)."""
+    component = shared_text_components(pairs["profile_text"].to_numpy(), pairs["posting_text"].to_numpy())
+    split = assign_splits(component, cfg.data.split, cfg.data.seed)
+    tables, triplets, metrics = {}, {}, {"components": int(component.max(initial=-1) + 1)}
+    for k, name in enumerate(SPLITS):
+        table = pairs.filter(pa.array(split == k))
+        triplets[name] = _external_triplets(table, cfg.data.triplets)
+        tables[name] = table.select(EXTERNAL_PAIR_SCHEMA.names).cast(EXTERNAL_PAIR_SCHEMA)
+        metrics[name] = {
+            "rows": table.num_rows,
+            "fraction": round(table.num_rows / max(pairs.num_rows, 1), 6),
+            "target_fraction": getattr(cfg.data.split, name),
+            "components": len(np.unique(component[split == k])),
+            "profiles": pc.count_distinct(table["profile_text"]).as_py(),
+            "postings": pc.count_distinct(table["posting_text"]).as_py(),
+            "triplets": triplets[name].num_rows,
+        }
+    return tables, triplets, metrics
+
+
 def main(cfg: Config, root: Path | None = None) -> None:
     """Split ``root/data/generated/pairs.parquet`` (default root: the working directory)."""
     root = Path.cwd() if root is None else Path(root)
     source = root / PAIRS_PATH
     if not source.is_file():
         raise FileNotFoundError(f"{source} not found: run the generate stage first (dvc repro generate)")
-    catalog = load_catalog(cfg.data.catalog)
-    tables, triplets, metrics = split_pairs(pq.read_table(source), cfg, catalog)
+    pairs = pq.read_table(source)
+    if is_external(pairs.schema):
+        tables, triplets, metrics = split_external(pairs, cfg)
+    else:
+        tables, triplets, metrics = split_pairs(pairs, cfg, load_catalog(cfg.data.catalog))
     with atomic_path(root / SPLIT_DIR) as tmp:
         tmp.mkdir()
         for name in SPLITS:

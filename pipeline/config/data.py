@@ -1,11 +1,11 @@
-"""Schema of ``conf/data/*``: the synthetic generator, its rules, the MNRL view and the split."""
+"""Schema of ``conf/data/*``: the synthetic generator and its rules, or a user's files; MNRL view; split."""
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
 
-from pipeline.config.checks import check, check_choice, check_range
+from pipeline.config.checks import ConfigError, check, check_choice, check_range
 
 
 @dataclass
@@ -79,10 +79,60 @@ class SplitConfig:
         )
 
 
+EXTERNAL_KINDS = ("pairs", "triplets")
+EXTERNAL_FORMATS = ("auto", "csv", "tsv", "jsonl", "parquet")
+# Roles of the file's columns per kind: ``columns`` maps each role to the file's column name.
+EXTERNAL_ROLES = {
+    "pairs": ("sentence1", "sentence2", "score"),
+    "triplets": ("anchor", "positive", "negative"),
+}
+
+
+@dataclass
+class ExternalConfig:
+    """A user's scored pairs or triplets (``source: external``); read by pipeline/external.py."""
+
+    # A file, or a folder whose files are read in name order; relative to the repository root.
+    path: str
+    kind: str
+    format: str  # auto: from each file's extension
+    columns: dict[str, str]
+    # [low, high] of the file's score scale, mapped onto [0, 1]: [0, 5] for KorSTS/STS-B, [0, 1] for
+    # 0-1 files. Explicit rather than guessed from the scores: a guess flips with a file's subset.
+    score_range: list[float] | None
+
+    def validate(self) -> None:
+        check(bool(self.path.strip()), "path", self.path, "a file or folder path")
+        check_choice("kind", self.kind, EXTERNAL_KINDS)
+        check_choice("format", self.format, EXTERNAL_FORMATS)
+        roles = EXTERNAL_ROLES[self.kind]
+        check(
+            sorted(self.columns) == sorted(roles),
+            "columns",
+            dict(self.columns),
+            f"a column name for each of {', '.join(roles)} (kind {self.kind!r})",
+        )
+        for role, name in self.columns.items():
+            check(bool(name.strip()), f"columns.{role}", name, "a column name")
+        names = list(self.columns.values())
+        check(len(set(names)) == len(names), "columns", dict(self.columns), "a different column per role")
+        if self.kind == "pairs":
+            rng = self.score_range
+            check(
+                rng is not None and len(rng) == 2 and rng[0] < rng[1],
+                "score_range",
+                rng,
+                "[low, high] of the file's scores, e.g. [0, 5] (KorSTS) or [0, 1]",
+            )
+
+
 @dataclass
 class DataConfig:
     source: str
     catalog: str
+    # The file or folder the generate stage reads, a DVC dependency of it: the catalog for synthetic
+    # data, external.path for external data (the conf/data options set it; dvc.yaml needs one key).
+    input: str
     seed: int
     num_pairs: int
     num_profiles: int
@@ -104,9 +154,23 @@ class DataConfig:
     rules: RulesConfig
     triplets: TripletConfig
     split: SplitConfig
+    external: ExternalConfig | None  # null unless source is external
 
     def validate(self) -> None:
-        check_choice("source", self.source, ["synthetic"])
+        check_choice("source", self.source, ["synthetic", "external"])
+        ext = self.external
+        if self.source == "external":
+            if ext is None:
+                raise ConfigError(
+                    "external",
+                    None,
+                    "a block of settings: use -S data=external_pairs or data=external_triplets",
+                )
+            reads = f"external.path ({ext.path!r}), the file that the generate stage reads"
+            check(self.input == ext.path, "input", self.input, reads)
+        else:
+            # input == catalog is checked by the generate stage, after a missing catalog (a clearer error).
+            check(ext is None, "external", "(set)", "null when source is 'synthetic'")
         check_range("seed", self.seed, 0)
         check_range("num_pairs", self.num_pairs, 1)
         check_range("num_profiles", self.num_profiles, 1)
