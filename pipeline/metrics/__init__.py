@@ -1,0 +1,36 @@
+"""Evaluation metrics: retrieval ranking, calibration, per-factor error analysis and STS file reading.
+
+These modules need only numpy/pandas; :mod:`pipeline.metrics.evaluators` (sentence-transformers
+evaluators over an embedding cache) is imported separately because importing torch is slow.
+"""
+
+from pipeline.metrics.calibration import assign_bins, bin_labels, calibration_table
+from pipeline.metrics.errors import FACTORS, factor_error_table, has_factor_columns
+from pipeline.metrics.retrieval import (
+    graded_gains,
+    map_at_k,
+    mrr_at_k,
+    ndcg_at_k,
+    recall_at_k,
+    retrieval_metrics,
+    top_k,
+)
+from pipeline.metrics.sts import read_sts_file, sts_name
+
+__all__ = [
+    "FACTORS",
+    "assign_bins",
+    "bin_labels",
+    "calibration_table",
+    "factor_error_table",
+    "graded_gains",
+    "has_factor_columns",
+    "map_at_k",
+    "mrr_at_k",
+    "ndcg_at_k",
+    "read_sts_file",
+    "recall_at_k",
+    "retrieval_metrics",
+    "sts_name",
+    "top_k",
+]
