@@ -1,0 +1,465 @@
+"""Rank project postings for a developer profile with an exported model: CLI and Python API.
+
+CLI::
+
+    python -m pipeline.match "부산 거주 3년차 장고 개발자, 오프라인 선호" --top-k 5
+    python -m pipeline.match "..." --postings postings.csv --backend onnx-int8 --format json
+
+Python::
+
+    from pipeline.match import Matcher
+    matcher = Matcher("data/export/model", postings, backend="onnx-int8")
+    for m in matcher.top_k("부산 거주 3년차 장고 개발자", k=5):
+        print(m.rank, m.score, m.text)
+
+Both sides go through plain ``model.encode``: the model folder carries the prefix convention as its
+default prompt (see ``pipeline.models.resolve.apply_model_settings``), exactly as the evaluate stage
+encodes them. The postings' embeddings are cached on disk, keyed by the model files' content and the
+postings, so a second call encodes only the query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+__all__ = [
+    "BACKENDS",
+    "Match",
+    "MatchError",
+    "Matcher",
+    "backend_file",
+    "default_cache_dir",
+    "load_model",
+    "load_postings",
+    "main",
+]
+
+BACKENDS = ("torch", "onnx", "onnx-int8")
+DEFAULT_MODEL = Path("data/export/model")
+DEFAULT_POSTINGS = Path("data/split/test.parquet")
+ONNX_FILE = "onnx/model.onnx"
+INT8_GLOB = "onnx/model_*int8_*.onnx"  # qint8, or quint8 weights for the avx2 preset
+TEXT_COLUMNS = ("text", "posting_text")
+POSTING_SUFFIXES = (".txt", ".csv", ".tsv", ".jsonl", ".parquet")
+# Files that do not change the embeddings: editing the card must not invalidate cached postings.
+NOT_MODEL_FILES = {"README.md", "manifest.json"}
+
+
+class MatchError(ValueError):
+    """A problem with the user's input (model folder, postings, query, k): one line, exit code 2."""
+
+
+@dataclass(frozen=True)
+class Match:
+    rank: int
+    score: float  # cosine similarity of the query and the posting
+    index: int  # position of the posting in the corpus
+    text: str
+
+
+# --- models ---------------------------------------------------------------------------------------------
+
+
+def backend_file(model_path: Path | str, backend: str) -> str | None:
+    """The ONNX file (relative to the folder) that ``backend`` loads; None for torch.
+
+    For int8 the preset that suits this CPU wins when the folder holds several
+    (``model_qint8_avx512_vnni.onnx``, ``model_quint8_avx2.onnx``, ...).
+    """
+    model_path = Path(model_path)
+    if backend not in BACKENDS:
+        raise MatchError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == "torch":
+        return None
+    if backend == "onnx":
+        if not (model_path / ONNX_FILE).is_file():
+            raise MatchError(
+                f"no {ONNX_FILE} in model folder {model_path} (run the export stage: dvc repro export)"
+            )
+        return ONNX_FILE
+    found = sorted(p.relative_to(model_path).as_posix() for p in model_path.glob(INT8_GLOB))
+    if not found:
+        raise MatchError(
+            f"no int8 ONNX model ({INT8_GLOB}) in model folder {model_path} "
+            "(run the export stage: dvc repro export)"
+        )
+    preferred = [f for f in found if f.endswith(f"int8_{detect_quantization()}.onnx")]
+    return preferred[0] if preferred else found[0]
+
+
+def detect_quantization() -> str:
+    """The best dynamic int8 preset of optimum for this CPU: avx512_vnni > avx512 > avx2 (arm64 on ARM)."""
+    import platform
+
+    if platform.machine().lower() in ("arm64", "aarch64"):
+        return "arm64"
+    flags: set[str] = set()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    if "avx512_vnni" in flags:
+        return "avx512_vnni"
+    if "avx512f" in flags:
+        return "avx512"
+    return "avx2"
+
+
+def check_model_dir(model_path: Path | str) -> Path:
+    model_path = Path(model_path)
+    if not model_path.is_dir():
+        raise MatchError(f"model folder not found: {model_path} (run `dvc repro export` or pass --model)")
+    if not (model_path / "modules.json").is_file():
+        raise MatchError(f"not a sentence-transformers folder (no modules.json): {model_path}")
+    return model_path
+
+
+def load_model(
+    model_path: Path | str, backend: str = "torch", *, num_threads: int = 1, file_name: str | None = None
+) -> SentenceTransformer:
+    """The model folder on CPU with ``backend``; never asks the Hub (local files only).
+
+    ``file_name`` overrides which ONNX file an ONNX backend loads (default: :func:`backend_file`).
+    """
+    model_path = check_model_dir(model_path)
+    file_name = file_name or backend_file(model_path, backend)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(num_threads)
+    if backend == "torch":
+        return SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
+    import onnxruntime as ort
+
+    # One intra-op thread per configured core; ORT's default takes them all, which on this 2-core
+    # machine is slower than one (the same reason runtime.num_threads is 1 for torch).
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = num_threads
+    options.inter_op_num_threads = 1
+    return SentenceTransformer(
+        str(model_path),
+        backend="onnx",
+        device="cpu",
+        local_files_only=True,
+        model_kwargs={"file_name": file_name, "provider": "CPUExecutionProvider", "session_options": options},
+    )
+
+
+def encode(model: SentenceTransformer, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    """L2-normalised float32 embeddings; plain ``encode`` so the model's default prompt applies."""
+    emb = model.encode(
+        list(texts),
+        batch_size=batch_size,
+        convert_to_numpy=True,
+        normalize_embeddings=True,
+        show_progress_bar=False,
+    )
+    return np.asarray(emb, dtype=np.float32)
+
+
+# --- postings -----------------------------------------------------------------------------------------
+
+
+def load_postings(path: Path | str | None = None) -> list[str]:
+    """Unique non-empty posting texts, in file order.
+
+    ``None``: the posting texts of the generated test split. Otherwise a .txt file (one posting a line)
+    or a .csv/.tsv/.jsonl/.parquet file with a ``text`` or ``posting_text`` column.
+    """
+    if path is None:
+        if not DEFAULT_POSTINGS.is_file():
+            raise MatchError(
+                f"no postings: {DEFAULT_POSTINGS} not found (run `dvc repro split` or pass --postings FILE)"
+            )
+        path = DEFAULT_POSTINGS
+    path = Path(path)
+    if not path.is_file():
+        raise MatchError(f"postings file not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix not in POSTING_SUFFIXES:
+        raise MatchError(f"unsupported postings file {path}: use one of {', '.join(POSTING_SUFFIXES)}")
+    if suffix == ".txt":
+        texts = path.read_text(encoding="utf-8").splitlines()
+    else:
+        texts = _read_text_column(path, suffix)
+    texts = [t.strip() for t in texts if isinstance(t, str) and t.strip()]
+    if not texts:
+        raise MatchError(f"no postings in {path}")
+    return list(dict.fromkeys(texts))
+
+
+def _read_text_column(path: Path, suffix: str) -> list[str]:
+    import pandas as pd
+
+    try:
+        if suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        elif suffix == ".jsonl":
+            frame = pd.read_json(path, lines=True, dtype=False)
+        else:
+            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False)
+    except Exception as err:  # pandas/pyarrow raise many types for a malformed file
+        raise MatchError(f"cannot read postings file {path}: {type(err).__name__}: {err}") from None
+    column = next((c for c in TEXT_COLUMNS if c in frame.columns), None)
+    if column is None:
+        have = ", ".join(map(str, frame.columns)) or "none"
+        raise MatchError(f"postings file {path} needs a 'text' or 'posting_text' column (it has: {have})")
+    return frame[column].tolist()
+
+
+# --- cache --------------------------------------------------------------------------------------------
+
+
+def default_cache_dir() -> Path:
+    """``$KMATCH_CACHE_DIR``, else ``$XDG_CACHE_HOME/kmatch/embeddings`` (``~/.cache/kmatch/embeddings``)."""
+    if env := os.environ.get("KMATCH_CACHE_DIR"):
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "kmatch" / "embeddings"
+
+
+def model_fingerprint(model_path: Path, backend: str, file_name: str | None, cache_dir: Path) -> str:
+    """sha256 over the content of the files this backend loads (other ONNX files and the card excluded)."""
+    digest = hashlib.sha256(backend.encode())
+    for file in sorted(model_path.rglob("*")):
+        rel = file.relative_to(model_path).as_posix()
+        if not file.is_file() or rel in NOT_MODEL_FILES or rel.startswith("."):
+            continue
+        if rel.endswith(".onnx") and rel != file_name:
+            continue
+        if backend != "torch" and rel.endswith((".safetensors", ".bin")):
+            continue  # the ONNX graph holds its own weights
+        digest.update(f"{rel}\0{_file_sha256(file, cache_dir)}\n".encode())
+    return digest.hexdigest()
+
+
+def _file_sha256(path: Path, cache_dir: Path) -> str:
+    """Content hash, memoised by (path, size, mtime) so a large model is read once, not on every call."""
+    stat = path.stat()
+    memo_key = hashlib.sha256(f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()).hexdigest()
+    memo = cache_dir / "file-hashes" / memo_key
+    with contextlib.suppress(OSError):
+        return memo.read_text().strip()
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    value = h.hexdigest()
+    with contextlib.suppress(OSError):
+        _atomic_write(memo, value.encode())
+    return value
+
+
+def corpus_hash(texts: Sequence[str]) -> str:
+    return hashlib.sha256(json.dumps(list(texts), ensure_ascii=False).encode()).hexdigest()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+# --- matcher ------------------------------------------------------------------------------------------
+
+
+class Matcher:
+    """Postings encoded once (and cached on disk); :meth:`top_k` ranks them for a query by cosine."""
+
+    def __init__(
+        self,
+        model_path: Path | str = DEFAULT_MODEL,
+        postings: Sequence[str] | None = None,
+        *,
+        backend: str = "torch",
+        cache_dir: Path | str | None = None,
+        batch_size: int = 32,
+        num_threads: int = 1,
+        use_cache: bool = True,
+    ) -> None:
+        self.model_path = check_model_dir(model_path)
+        self.backend = backend
+        self.file_name = backend_file(self.model_path, backend)
+        self.postings = list(postings) if postings is not None else load_postings()
+        if not self.postings or not all(isinstance(t, str) and t.strip() for t in self.postings):
+            raise MatchError("postings must be a non-empty list of non-empty texts")
+        self.batch_size = batch_size
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.model = load_model(self.model_path, backend, num_threads=num_threads, file_name=self.file_name)
+        self.cache_hit = False
+        self.cache_path: Path | None = None
+        self.embeddings = self._corpus_embeddings(use_cache)
+
+    def _corpus_embeddings(self, use_cache: bool) -> np.ndarray:
+        if not use_cache:
+            return encode(self.model, self.postings, self.batch_size)
+        key = hashlib.sha256(
+            f"{model_fingerprint(self.model_path, self.backend, self.file_name, self.cache_dir)}\0"
+            f"{corpus_hash(self.postings)}".encode()
+        ).hexdigest()
+        self.cache_path = self.cache_dir / f"{key}.npy"
+        with contextlib.suppress(OSError, ValueError):
+            cached = np.load(self.cache_path, allow_pickle=False)
+            if cached.shape[0] == len(self.postings):
+                self.cache_hit = True
+                return cached
+        emb = encode(self.model, self.postings, self.batch_size)
+        with contextlib.suppress(OSError):
+            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.cache_path.with_name(f".{self.cache_path.stem}.tmp-{os.getpid()}.npy")
+            np.save(tmp, emb)
+            os.replace(tmp, self.cache_path)
+        return emb
+
+    def top_k(self, query: str, k: int = 5) -> list[Match]:
+        """The ``k`` postings most similar to ``query``, best first (fewer if the corpus is smaller)."""
+        check_query(query)
+        check_k(k)
+        q = encode(self.model, [query.strip()], self.batch_size)[0]
+        scores = self.embeddings @ q
+        # Stable sort: equal scores keep corpus order, so results are deterministic.
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [
+            Match(rank=r + 1, score=float(scores[i]), index=int(i), text=self.postings[i])
+            for r, i in enumerate(order)
+        ]
+
+
+def check_query(query: str) -> None:
+    if not isinstance(query, str) or not query.strip():
+        raise MatchError('empty query: give a profile text, e.g. "부산 거주 3년차 장고 개발자"')
+
+
+def check_k(k: int) -> None:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise MatchError(f"--top-k must be an integer >= 1 (got {k!r})")
+
+
+# --- CLI ----------------------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2 like every other input error."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message} (see --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m pipeline.match", description="Rank project postings for a developer profile.")
+    p.add_argument("query", help="the developer profile text")
+    p.add_argument("--top-k", "-k", type=int, default=5, help="how many postings to print (default 5)")
+    p.add_argument(
+        "--postings",
+        type=Path,
+        default=None,
+        help=f"txt (one a line) or csv/tsv/jsonl/parquet with a text or posting_text column "
+        f"(default: posting texts of {DEFAULT_POSTINGS})",
+    )
+    p.add_argument(
+        "--model", type=Path, default=DEFAULT_MODEL, help=f"model folder (default {DEFAULT_MODEL})"
+    )
+    p.add_argument("--backend", choices=BACKENDS, default="torch", help="inference backend (default torch)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="where posting embeddings are cached (default $KMATCH_CACHE_DIR or ~/.cache/kmatch)",
+    )
+    p.add_argument("--no-cache", action="store_true", help="encode the postings again, ignoring the cache")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads for inference (default 1)")
+    p.add_argument("--batch-size", type=int, default=32, help="encode batch size (default 32)")
+    return p
+
+
+def _quiet_libraries() -> None:
+    """Library warnings (tokenizer notes, export hints) would drown the CLI's results on stderr."""
+    import logging
+
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
+
+
+def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Parse ``argv``, rank, and return the JSON-able result; raises :class:`MatchError` on bad input."""
+    return rank(_parser().parse_args(argv))
+
+
+def rank(args: argparse.Namespace) -> dict[str, Any]:
+    # Validate everything cheap before importing torch (seconds), so mistakes fail fast.
+    check_query(args.query)
+    check_k(args.top_k)
+    if args.threads < 1 or args.batch_size < 1:
+        raise MatchError("--threads and --batch-size must be >= 1")
+    check_model_dir(args.model)
+    backend_file(args.model, args.backend)
+    postings = load_postings(args.postings)
+    _quiet_libraries()
+    matcher = Matcher(
+        args.model,
+        postings,
+        backend=args.backend,
+        cache_dir=args.cache_dir,
+        batch_size=args.batch_size,
+        num_threads=args.threads,
+        use_cache=not args.no_cache,
+    )
+    results = matcher.top_k(args.query, args.top_k)
+    return {
+        "query": args.query,
+        "model": str(args.model),
+        "backend": args.backend,
+        "num_postings": len(postings),
+        "cache": "hit" if matcher.cache_hit else ("off" if args.no_cache else "miss"),
+        "results": [asdict(m) for m in results],
+    }
+
+
+def format_text(result: dict[str, Any]) -> str:
+    lines = [
+        f"top {len(result['results'])} of {result['num_postings']} postings for: {result['query']}",
+        f"(model {result['model']}, backend {result['backend']}, "
+        f"posting embeddings cache: {result['cache']})",
+    ]
+    lines += [f"{m['rank']:>3}. {m['score']:.4f}  {m['text']}" for m in result["results"]]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        result = rank(args)
+    except MatchError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(format_text(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
