@@ -62,6 +62,7 @@ def _error(overrides: dict) -> ConfigError:
         ("data.rules.slightly_short_years", -1, ">= 0"),
         ("data.rules.hard_constraint_cap", 1.2, "<= 1"),
         ("data.source", "csv", "'synthetic'"),
+        ("data.source", "csv", "'external'"),
         ("data.num_groups", 2, ">= 3"),
         ("data.num_profiles", 50, "at least num_groups"),
         ("data.num_postings", 10, "at least num_groups"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.config.checks import check_choice, check_range
+from pipeline.config.checks import check, check_choice, check_range
 
 
 @dataclass
@@ -21,7 +21,9 @@ class TrainConfig:
     save_total_limit: int
     logging_steps: int
     precision: str  # bf16 autocast measured 1.7x faster on this CPU with the same spearman
-    group_by_length: bool
+    group_by_length: bool  # batches of similar length (less padding); pair losses only
+    # Batches of pairs that share profiles/postings, each distinct text encoded once: ~3x fewer encodes.
+    share_texts: bool
     freeze_embeddings: bool
     freeze_layers: int
 
@@ -37,5 +39,11 @@ class TrainConfig:
         check_range("logging_steps", self.logging_steps, 1)
         check_choice("precision", self.precision, ["fp32", "bf16"])
         check_range("freeze_layers", self.freeze_layers, 0)
+        check(
+            not (self.share_texts and self.group_by_length),
+            "share_texts",
+            self.share_texts,
+            "false while group_by_length is true (a batch is built one way or the other)",
+        )
         if self.max_train_samples is not None:
             check_range("max_train_samples", self.max_train_samples, 1)

@@ -1,0 +1,259 @@
+"""Training-stage benchmarks on the real data/split and data/base_model (run `dvc repro prepare_model` first).
+
+    python benchmarks/bench_train.py compare [--steps 60] [--repeats 2] [override ...]
+        The train stage (``python -m pipeline.train``) against a bare SentenceTransformerTrainer script with
+        the same data, model and settings, each in a fresh process; prints wall times and the ratio.
+    python benchmarks/bench_train.py speedups [--steps 40] [override ...]
+        Train pairs/s as the speed settings are switched on one after another (threads, bf16, frozen
+        embeddings, length-grouped batches, frozen lower layers).
+
+Overrides are Hydra overrides on top of conf/ (e.g. ``loss=mnrl train.batch_size=32``). Every run happens
+in a temporary folder whose data/split and data/base_model link to the project's, so nothing in the
+workspace changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline.config import load_config  # noqa: E402
+from pipeline.config.compose import compose_dict  # noqa: E402
+
+# Cumulative: each row adds one setting to the row above it.
+SPEEDUPS: list[tuple[str, list[str]]] = [
+    (
+        "baseline: 2 threads, fp32, all weights trained",
+        [
+            "runtime.num_threads=2",
+            "train.precision=fp32",
+            "train.freeze_embeddings=false",
+            "train.group_by_length=false",
+            "train.freeze_layers=0",
+        ],
+    ),
+    ("+ 1 torch thread", ["runtime.num_threads=1"]),
+    ("+ bf16 autocast", ["train.precision=bf16"]),
+    ("+ frozen word embeddings", ["train.freeze_embeddings=true"]),
+    ("+ length-grouped batches", ["train.group_by_length=true"]),
+    ("+ 4 frozen lower layers", ["train.freeze_layers=4"]),
+]
+
+
+def _workdir(params: dict[str, Any]) -> Path:
+    work = Path(tempfile.mkdtemp(prefix="bench_train-"))
+    (work / "data").mkdir()
+    for name in ("split", "base_model"):
+        src = ROOT / "data" / name
+        if not src.exists():
+            raise SystemExit(f"{src} is missing: run `dvc repro prepare_model` first")
+        (work / "data" / name).symlink_to(src, target_is_directory=True)
+    (work / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    return work
+
+
+def _run(cmd: list[str], work: Path) -> float:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
+    return wall
+
+
+def run_stage(params: dict[str, Any]) -> dict[str, Any]:
+    work = _workdir(params)
+    wall = _run([sys.executable, "-m", "pipeline.train", "params.yaml"], work)
+    summary = json.loads((work / "metrics" / "train.json").read_text())
+    return {"wall_s": wall, **summary}
+
+
+def run_bare(params: dict[str, Any]) -> dict[str, Any]:
+    work = _workdir(params)
+    wall = _run([sys.executable, str(Path(__file__).resolve()), "_bare", "params.yaml"], work)
+    return {"wall_s": wall, **json.loads((work / "bare.json").read_text())}
+
+
+def bare_main(params_path: str) -> None:
+    """The same training with nothing but sentence-transformers: no checkpoint fingerprint, resume,
+    DVCLive, length grouping, text de-duplication in the evaluator or atomic writes."""
+    cfg = load_config(params_path)
+    import pandas as pd
+    import torch
+    from datasets import Dataset
+    from sentence_transformers import (
+        SentenceTransformer,
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
+    from sentence_transformers.sentence_transformer import losses
+    from sentence_transformers.sentence_transformer.evaluation import EmbeddingSimilarityEvaluator
+    from sentence_transformers.sentence_transformer.training_args import BatchSamplers
+
+    torch.set_num_threads(cfg.runtime.num_threads)
+    model = SentenceTransformer("data/base_model", device="cpu")
+    model.max_seq_length = cfg.model.max_seq_length
+    if cfg.train.freeze_embeddings:
+        model[0].auto_model.get_input_embeddings().weight.requires_grad_(False)
+    if cfg.train.freeze_layers:
+        model[0].auto_model.embeddings.requires_grad_(False)
+        for layer in model[0].auto_model.encoder.layer[: cfg.train.freeze_layers]:
+            layer.requires_grad_(False)
+    triplets = cfg.loss.uses_triplets
+    cols = ["anchor", "positive", "negative"] if triplets else ["profile_text", "posting_text", "score"]
+    df = pd.read_parquet(f"data/split/{'train_triplets' if triplets else 'train'}.parquet", columns=cols)
+    if cfg.train.max_train_samples is not None and cfg.train.max_train_samples < len(df):
+        df = df.sample(n=cfg.train.max_train_samples, random_state=cfg.seed).reset_index(drop=True)
+    train_ds = Dataset.from_pandas(df, preserve_index=False)
+    dev = pd.read_parquet("data/split/dev.parquet")
+    evaluator = EmbeddingSimilarityEvaluator(
+        dev.profile_text.tolist(),
+        dev.posting_text.tolist(),
+        dev.score.tolist(),
+        batch_size=cfg.eval.batch_size,
+        main_similarity="cosine",
+        name="dev",
+    )
+    loss_cls = {
+        "cosine": losses.CosineSimilarityLoss,
+        "cosent": losses.CoSENTLoss,
+        "angle": losses.AnglELoss,
+        "mnrl": losses.MultipleNegativesRankingLoss,
+        "cached_mnrl": losses.CachedMultipleNegativesRankingLoss,
+    }[cfg.loss.name]
+    kwargs: dict[str, Any] = {} if cfg.loss.name == "cosine" else {"scale": cfg.loss.scale}
+    if cfg.loss.name == "cached_mnrl":
+        kwargs["mini_batch_size"] = cfg.loss.mini_batch_size
+    loss = loss_cls(model, **kwargs)
+    if cfg.loss.matryoshka_dims:
+        loss = losses.MatryoshkaLoss(model, loss, matryoshka_dims=cfg.loss.matryoshka_dims)
+    q, d = cfg.model.query_prefix, cfg.model.document_prefix
+    prompts = {"profile_text": q, "anchor": q, "posting_text": d, "positive": d, "negative": d}
+    t = cfg.train
+    args = SentenceTransformerTrainingArguments(
+        output_dir="bare_checkpoints",
+        num_train_epochs=t.epochs,
+        max_steps=t.max_steps,
+        per_device_train_batch_size=t.batch_size,
+        learning_rate=t.learning_rate,
+        warmup_ratio=t.warmup_ratio,
+        weight_decay=t.weight_decay,
+        eval_strategy="steps",
+        eval_steps=t.eval_steps,
+        save_steps=t.save_steps,
+        save_total_limit=t.save_total_limit,
+        logging_steps=t.logging_steps,
+        seed=cfg.seed,
+        bf16=t.precision == "bf16",
+        use_cpu=True,
+        report_to="none",
+        disable_tqdm=True,
+        prompts={k: v for k, v in prompts.items() if v} or None,
+        batch_sampler=BatchSamplers.NO_DUPLICATES if triplets else BatchSamplers.BATCH_SAMPLER,
+    )
+    trainer = SentenceTransformerTrainer(
+        model=model, args=args, train_dataset=train_ds, loss=loss, evaluator=evaluator
+    )
+    out = trainer.train()
+    logged = [e for e in trainer.state.log_history if e.get("step") == trainer.state.global_step]
+    final = next((e for e in logged if "eval_dev_spearman_cosine" in e), None) or trainer.evaluate()
+    model.save("bare_model")
+    Path("bare.json").write_text(
+        json.dumps(
+            {
+                "dev_spearman_cosine": final["eval_dev_spearman_cosine"],
+                "train_runtime_s": out.metrics["train_runtime"],
+                "train_samples_per_second": out.metrics["train_samples_per_second"],
+                "global_step": trainer.state.global_step,
+            }
+        )
+    )
+
+
+def _params(overrides: list[str]) -> dict[str, Any]:
+    return compose_dict(overrides)
+
+
+def compare(steps: int, repeats: int, overrides: list[str]) -> dict[str, Any]:
+    params = _params([f"train.max_steps={steps}", *overrides])
+    stage, bare = [], []
+    for _ in range(repeats):  # interleaved, so drifting machine load hits both alike
+        stage.append(run_stage(params))
+        bare.append(run_bare(params))
+    s_wall = statistics.median(r["wall_s"] for r in stage)
+    b_wall = statistics.median(r["wall_s"] for r in bare)
+    s_train = statistics.median(r["train_runtime_s"] for r in stage)
+    b_train = statistics.median(r["train_runtime_s"] for r in bare)
+    result = {
+        "steps": steps,
+        "overrides": overrides,
+        "stage_wall_s": round(s_wall, 1),
+        "bare_wall_s": round(b_wall, 1),
+        "wall_ratio": round(s_wall / b_wall, 3),
+        "stage_train_runtime_s": round(s_train, 1),
+        "bare_train_runtime_s": round(b_train, 1),
+        "train_runtime_ratio": round(s_train / b_train, 3),
+        "stage_dev_spearman": stage[0]["dev_spearman_cosine"],
+        "bare_dev_spearman": bare[0]["dev_spearman_cosine"],
+    }
+    print(json.dumps(result, indent=2))
+    return result
+
+
+def speedups(steps: int, overrides: list[str]) -> list[dict[str, Any]]:
+    rows, acc = [], []
+    base = [f"train.max_steps={steps}", f"train.eval_steps={steps}", f"train.save_steps={10 * steps}"]
+    for label, extra in SPEEDUPS:
+        acc = [*acc, *extra]
+        r = run_stage(_params([*base, *overrides, *acc]))
+        rows.append(
+            {
+                "setting": label,
+                "pairs_per_s": r["train_samples_per_second"],
+                "train_runtime_s": r["train_runtime_s"],
+                "dev_spearman": round(r["dev_spearman_cosine"], 4),
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)
+    print("\n| setting | pairs/s | train s | dev spearman |\n|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['setting']} | {r['pairs_per_s']:.1f} | {r['train_runtime_s']:.1f} | {r['dev_spearman']} |"
+        )
+    return rows
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["_bare"]:
+        bare_main(argv[1])
+        return
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("mode", choices=["compare", "speedups"])
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("overrides", nargs="*")
+    args = parser.parse_args(argv)
+    if args.mode == "compare":
+        compare(args.steps, args.repeats, args.overrides)
+    else:
+        speedups(args.steps, args.overrides)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

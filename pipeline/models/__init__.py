@@ -1,0 +1,1 @@
+"""Model preparation helpers (e.g. expanding bundled base models into sentence-transformers folders)."""

