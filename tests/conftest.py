@@ -34,6 +34,8 @@ TINY_OVERRIDES: tuple[str, ...] = (
     "train.learning_rate=1e-3",
     "train.warmup_ratio=0.0",
     "loss.mini_batch_size=8",
+    # The default freezes lower layers of the 12-layer base model; the tiny model has only 2.
+    "train.freeze_layers=0",
 )
 
 

@@ -160,7 +160,7 @@ def test_shared_text_loss_equals_the_plain_loss_and_gradient(tiny_model_dir: Pat
         model.zero_grad()
         value = loss([model.tokenize(profiles), model.tokenize(postings)], labels)
         value.backward()
-        return float(value), [p.grad.clone() for p in model.parameters() if p.grad is not None]
+        return value.item(), [p.grad.clone() for p in model.parameters() if p.grad is not None]
 
     inner = losses.CoSENTLoss(model)
     plain, plain_grads = loss_and_grads(inner)
