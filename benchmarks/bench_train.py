@@ -36,12 +36,13 @@ from pipeline.config.compose import compose_dict  # noqa: E402
 # Cumulative: each row adds one setting to the row above it.
 SPEEDUPS: list[tuple[str, list[str]]] = [
     (
-        "baseline: 2 threads, fp32, all weights trained",
+        "baseline: 2 threads, fp32, all weights trained, random batches",
         [
             "runtime.num_threads=2",
             "train.precision=fp32",
             "train.freeze_embeddings=false",
             "train.group_by_length=false",
+            "train.share_texts=false",
             "train.freeze_layers=0",
         ],
     ),
@@ -50,6 +51,11 @@ SPEEDUPS: list[tuple[str, list[str]]] = [
     ("+ frozen word embeddings", ["train.freeze_embeddings=true"]),
     ("+ length-grouped batches", ["train.group_by_length=true"]),
     ("+ 4 frozen lower layers", ["train.freeze_layers=4"]),
+    (
+        "shared-text batches instead of length grouping",
+        ["train.group_by_length=false", "train.share_texts=true"],
+    ),
+    ("+ 6 frozen lower layers", ["train.freeze_layers=6"]),
 ]
 
 
@@ -248,7 +254,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("overrides", nargs="*")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     if args.mode == "compare":
         compare(args.steps, args.repeats, args.overrides)
     else:
