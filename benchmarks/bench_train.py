@@ -2,10 +2,12 @@
 
     python benchmarks/bench_train.py compare [--steps 60] [--repeats 2] [override ...]
         The train stage (``python -m pipeline.train``) against a bare SentenceTransformerTrainer script with
-        the same data, model and settings, each in a fresh process; prints wall times and the ratio.
+        the same data, model and settings, each in a fresh process; prints wall times and the ratios. The
+        bare script has only the Trainer's random batches, so the stage runs twice: with
+        ``train.batches=random`` (the same work: the stage's overhead) and as configured (its speed-ups).
     python benchmarks/bench_train.py speedups [--steps 40] [override ...]
         Train pairs/s as the speed settings are switched on one after another (threads, bf16, frozen
-        embeddings, length-grouped batches, frozen lower layers).
+        embeddings, length-grouped batches, frozen lower layers, shared-text batches, rule blocks).
 
 Overrides are Hydra overrides on top of conf/ (e.g. ``loss=mnrl train.batch_size=32``). Every run happens
 in a temporary folder whose data/split and data/base_model link to the project's, so nothing in the
@@ -41,21 +43,20 @@ SPEEDUPS: list[tuple[str, list[str]]] = [
             "runtime.num_threads=2",
             "train.precision=fp32",
             "train.freeze_embeddings=false",
-            "train.group_by_length=false",
-            "train.share_texts=false",
+            "train.batches=random",
             "train.freeze_layers=0",
         ],
     ),
     ("+ 1 torch thread", ["runtime.num_threads=1"]),
     ("+ bf16 autocast", ["train.precision=bf16"]),
     ("+ frozen word embeddings", ["train.freeze_embeddings=true"]),
-    ("+ length-grouped batches", ["train.group_by_length=true"]),
+    ("+ length-grouped batches", ["train.batches=length_grouped"]),
     ("+ 4 frozen lower layers", ["train.freeze_layers=4"]),
+    ("shared-text batches instead of length grouping", ["train.batches=shared_texts"]),
     (
-        "shared-text batches instead of length grouping",
-        ["train.group_by_length=false", "train.share_texts=true"],
+        "rule blocks: 16 profiles x 16 postings, 256 scored pairs a batch",
+        ["train.batches=rule_blocks", "train.batch_size=256"],
     ),
-    ("+ 6 frozen lower layers", ["train.freeze_layers=6"]),
 ]
 
 
@@ -196,26 +197,24 @@ def _params(overrides: list[str]) -> dict[str, Any]:
 
 def compare(steps: int, repeats: int, overrides: list[str]) -> dict[str, Any]:
     params = _params([f"train.max_steps={steps}", *overrides])
-    stage, bare = [], []
-    for _ in range(repeats):  # interleaved, so drifting machine load hits both alike
-        stage.append(run_stage(params))
-        bare.append(run_bare(params))
-    s_wall = statistics.median(r["wall_s"] for r in stage)
-    b_wall = statistics.median(r["wall_s"] for r in bare)
-    s_train = statistics.median(r["train_runtime_s"] for r in stage)
-    b_train = statistics.median(r["train_runtime_s"] for r in bare)
-    result = {
-        "steps": steps,
-        "overrides": overrides,
-        "stage_wall_s": round(s_wall, 1),
-        "bare_wall_s": round(b_wall, 1),
-        "wall_ratio": round(s_wall / b_wall, 3),
-        "stage_train_runtime_s": round(s_train, 1),
-        "bare_train_runtime_s": round(b_train, 1),
-        "train_runtime_ratio": round(s_train / b_train, 3),
-        "stage_dev_spearman": stage[0]["dev_spearman_cosine"],
-        "bare_dev_spearman": bare[0]["dev_spearman_cosine"],
-    }
+    same = _params([f"train.max_steps={steps}", *overrides, "train.batches=random"])
+    runs: dict[str, list[dict[str, Any]]] = {"bare": [], "stage_random": [], "stage": []}
+    for _ in range(repeats):  # interleaved, so drifting machine load hits all alike
+        runs["stage_random"].append(run_stage(same))
+        runs["bare"].append(run_bare(same))
+        runs["stage"].append(run_stage(params))
+
+    def median(name: str, key: str) -> float:
+        return statistics.median(r[key] for r in runs[name])
+
+    result: dict[str, Any] = {"steps": steps, "overrides": overrides, "batches": params["train"]["batches"]}
+    for name in runs:
+        result[f"{name}_wall_s"] = round(median(name, "wall_s"), 1)
+        result[f"{name}_train_runtime_s"] = round(median(name, "train_runtime_s"), 1)
+        result[f"{name}_pairs_per_s"] = round(median(name, "train_samples_per_second"), 1)
+        result[f"{name}_dev_spearman"] = round(runs[name][0]["dev_spearman_cosine"], 4)
+    for name in ("stage_random", "stage"):
+        result[f"{name}_wall_ratio"] = round(median(name, "wall_s") / median("bare", "wall_s"), 3)
     print(json.dumps(result, indent=2))
     return result
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 # losses learn from (anchor, positive, negative) triplets instead.
 PAIR_COLUMNS = ("profile_text", "posting_text", "score")
 TRIPLET_COLUMNS = ("anchor", "positive", "negative")
+# Tokenised features -> sentence embeddings, in place of the model's forward pass.
+Encoder = Callable[[dict[str, Tensor]], Tensor]
 
 
 def train_columns(cfg: LossConfig) -> tuple[str, ...]:
@@ -60,20 +62,23 @@ class SharedTextLoss(nn.Module):
     """Encode each distinct text of a batch once, then score with the wrapped loss's own formula.
 
     A pair loss normally encodes every row of every column. When batches are built from pairs that share
-    profiles and postings (``train.share_texts``), most rows repeat: a batch of 64 pairs from one group holds
-    about 40 distinct texts instead of 128, so one forward/backward pass over those is ~3x less work.
+    profiles and postings (``train.batches`` shared_texts or rule_blocks), most rows repeat: 64 sampled
+    pairs of one group hold about 40 distinct texts instead of 128, and a rule block of 16 x 16 pairs holds
+    32 instead of 512, so one forward/backward pass over those is 3-16x less work.
     Repeated texts reuse the same embedding rows, so the loss and its gradient are unchanged. Works for
-    losses with ``compute_loss_from_embeddings`` (cosine, cosent, angle, mnrl).
+    losses with ``compute_loss_from_embeddings`` (cosine, cosent, angle, mnrl). ``encoder`` replaces the
+    model's forward pass (pipeline.frozen_cache.FrozenLayerCache).
     """
 
-    def __init__(self, inner: nn.Module, pad_token_id: int) -> None:
+    def __init__(self, inner: nn.Module, pad_token_id: int, encoder: Encoder | None = None) -> None:
         super().__init__()
         self.inner = inner
         self.model = inner.model
         self.pad_token_id = pad_token_id
+        self.encoder = encoder
 
     def forward(self, sentence_features: Iterable[dict[str, Any]], labels: Tensor) -> Tensor:
-        embeddings = encode_unique(self.model, list(sentence_features), self.pad_token_id)
+        embeddings = encode_unique(self.model, list(sentence_features), self.pad_token_id, self.encoder)
         return self.inner.compute_loss_from_embeddings(embeddings, labels)
 
     @property
@@ -85,7 +90,9 @@ class SharedTextLoss(nn.Module):
         return {"inner": type(self.inner).__name__, **(getter() if getter else {})}
 
 
-def encode_unique(model: Any, features: list[dict[str, Any]], pad_token_id: int) -> list[Tensor]:
+def encode_unique(
+    model: Any, features: list[dict[str, Any]], pad_token_id: int, encoder: Encoder | None = None
+) -> list[Tensor]:
     """Sentence embeddings for every row of every feature dict, running the model once per distinct row."""
     sizes = [f["input_ids"].shape[0] for f in features]
     width = max(f["input_ids"].shape[1] for f in features)
@@ -102,5 +109,5 @@ def encode_unique(model: Any, features: list[dict[str, Any]], pad_token_id: int)
     first = first.scatter_reduce(0, inverse, torch.arange(ids.shape[0]), reduce="amin")
     length = int(stacked["attention_mask"][first].sum(dim=1).max())
     sub = {k: v[first, :length] for k, v in stacked.items()}
-    out = model(sub)["sentence_embedding"][inverse]
+    out = (encoder(sub) if encoder is not None else model(sub)["sentence_embedding"])[inverse]
     return list(torch.split(out, sizes))

@@ -180,6 +180,14 @@ def build_model_card(model: SentenceTransformer, inputs: CardInputs) -> str:
     return _add_sections(text, inputs)
 
 
+# train.batches -> the class in pipeline.sampling (the card names it among the hyperparameters).
+SAMPLER_NAMES = {
+    "length_grouped": "LengthGroupedBatchSampler",
+    "shared_texts": "SharedTextBatchSampler",
+    "rule_blocks": "RuleBlockBatchSampler",
+}
+
+
 def _set_hyperparameters(card: Any, inputs: CardInputs) -> None:
     """All and non-default Trainer arguments, computed as the Trainer's card callback does.
 
@@ -192,8 +200,9 @@ def _set_hyperparameters(card: Any, inputs: CardInputs) -> None:
 
     cfg = inputs.cfg
     values = {k: v for k, v in training_arguments(cfg, Path("unused")).to_dict().items() if k not in HP_SKIP}
-    if cfg.train.group_by_length and not cfg.loss.uses_triplets:
-        values["batch_sampler"] = "pipeline.sampling.LengthGroupedBatchSampler (train.group_by_length)"
+    if cfg.train.batches != "random" and not cfg.loss.uses_triplets:
+        sampler = SAMPLER_NAMES[cfg.train.batches]
+        values["batch_sampler"] = f"pipeline.sampling.{sampler} (train.batches={cfg.train.batches})"
     defaults = SentenceTransformerTrainingArguments(output_dir="unused").to_dict()
     card.all_hyperparameters = values
     card.non_default_hyperparameters = {k: v for k, v in values.items() if k in defaults and v != defaults[k]}

@@ -1,4 +1,8 @@
-"""Length-grouped batches for the SentenceTransformerTrainer (its samplers ignore ``group_by_length``)."""
+"""Batch samplers for the SentenceTransformerTrainer (``train.batches``; its own samplers ignore these).
+
+Every sampler's order is a function of (seed, epoch) only: a resumed run relies on it to skip the batches
+it already trained on.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,33 @@ from sentence_transformers.base.sampler import DefaultBatchSampler
 MEGABATCH = 50  # batches per sorted window, as transformers' LengthGroupedSampler
 
 
-class LengthGroupedBatchSampler(DefaultBatchSampler):
+class SeededBatchSampler(DefaultBatchSampler):
+    """A batch sampler whose batches ``_batches`` draws from a generator seeded by (seed, epoch)."""
+
+    def _batches(self, g: torch.Generator) -> list[list[int]]:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[list[int]]:
+        g = torch.Generator()
+        g.manual_seed(self.seed + self.epoch)
+        batches = self._batches(g)
+        if self.drop_last:
+            batches = [b for b in batches if len(b) == self.batch_size]
+        yield from batches
+
+
+def _shuffled(items: list[Any], g: torch.Generator) -> list[Any]:
+    return [items[i] for i in torch.randperm(len(items), generator=g).tolist()]
+
+
+def _num_batches(rows: int, batch_size: int, drop_last: bool) -> int:
+    return rows // batch_size if drop_last else -(-rows // batch_size)
+
+
+class LengthGroupedBatchSampler(SeededBatchSampler):
     """Shuffle, sort each window of ``MEGABATCH`` batches by length, cut it into batches, shuffle the batches.
 
-    Rows of similar length share a batch, so the padded tensors are smaller; the order is random but a
-    function of (seed, epoch) only, which a resumed run relies on to skip the batches it already trained on.
+    Rows of similar length share a batch, so the padded tensors are smaller.
     """
 
     def __init__(
@@ -23,73 +49,35 @@ class LengthGroupedBatchSampler(DefaultBatchSampler):
         dataset: Any,
         batch_size: int,
         drop_last: bool,
-        valid_label_columns: list[str] | None = None,
-        generator: torch.Generator | None = None,
-        seed: int = 0,
-        *,
+        *args: Any,
         lengths: Sequence[int],
+        **kwargs: Any,
     ) -> None:
-        super().__init__(
-            dataset,
-            batch_size=batch_size,
-            drop_last=drop_last,
-            valid_label_columns=valid_label_columns,
-            generator=generator,
-            seed=seed,
-        )
+        super().__init__(dataset, batch_size, drop_last, *args, **kwargs)
         if len(lengths) != len(dataset):
             raise ValueError(f"{len(lengths)} lengths for {len(dataset)} rows")
         self.lengths = list(lengths)
 
-    def _batches(self) -> list[list[int]]:
-        g = torch.Generator()
-        g.manual_seed(self.seed + self.epoch)
+    def _batches(self, g: torch.Generator) -> list[list[int]]:
         order = torch.randperm(len(self.lengths), generator=g).tolist()
         window = self.batch_size * MEGABATCH
         batches: list[list[int]] = []
         for start in range(0, len(order), window):
             chunk = sorted(order[start : start + window], key=lambda i: -self.lengths[i])
             batches += [chunk[i : i + self.batch_size] for i in range(0, len(chunk), self.batch_size)]
-        if self.drop_last:
-            batches = [b for b in batches if len(b) == self.batch_size]
-        perm = torch.randperm(len(batches), generator=g).tolist()
-        return [batches[i] for i in perm]
-
-    def __iter__(self) -> Iterator[list[int]]:
-        yield from self._batches()
+        return _shuffled(batches, g)
 
     def __len__(self) -> int:
-        n = len(self.lengths)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return _num_batches(len(self.lengths), self.batch_size, self.drop_last)
 
 
-def text_components(left: Sequence[str], right: Sequence[str]) -> list[int]:
-    """Connected component per row of the bipartite graph whose edges are the rows' (left, right) texts."""
-    parent: dict[tuple[int, str], tuple[int, str]] = {}
-
-    def find(x: tuple[int, str]) -> tuple[int, str]:
-        root = x
-        while parent.setdefault(root, root) != root:
-            root = parent[root]
-        while parent[x] != root:  # path compression
-            parent[x], x = root, parent[x]
-        return root
-
-    for a, b in zip(left, right, strict=True):
-        ra, rb = find((0, a)), find((1, b))
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    ids: dict[tuple[int, str], int] = {}
-    return [ids.setdefault(find((0, a)), len(ids)) for a in left]
-
-
-class SharedTextBatchSampler(DefaultBatchSampler):
+class SharedTextBatchSampler(SeededBatchSampler):
     """Batches of pairs that share texts: rows of one connected component, ordered by profile.
 
     Each epoch shuffles the components, the profiles within a component and the rows within a profile, lays
     the rows out in that order, cuts them into batches and shuffles the batches. A batch then holds a few
     profiles with all their pairs against postings of the same component, so it has far fewer distinct texts
-    than rows (see pipeline.losses.SharedTextLoss). The order depends on (seed, epoch) only.
+    than rows (see pipeline.losses.SharedTextLoss).
     """
 
     def __init__(
@@ -97,51 +85,79 @@ class SharedTextBatchSampler(DefaultBatchSampler):
         dataset: Any,
         batch_size: int,
         drop_last: bool,
-        valid_label_columns: list[str] | None = None,
-        generator: torch.Generator | None = None,
-        seed: int = 0,
-        *,
+        *args: Any,
         profiles: Sequence[str],
         components: Sequence[int],
+        **kwargs: Any,
     ) -> None:
-        super().__init__(
-            dataset,
-            batch_size=batch_size,
-            drop_last=drop_last,
-            valid_label_columns=valid_label_columns,
-            generator=generator,
-            seed=seed,
-        )
+        super().__init__(dataset, batch_size, drop_last, *args, **kwargs)
         if not len(profiles) == len(components) == len(dataset):
             raise ValueError(
                 f"{len(profiles)} profiles / {len(components)} components for {len(dataset)} rows"
             )
         by_component: dict[int, dict[str, list[int]]] = {}
         for row, (profile, comp) in enumerate(zip(profiles, components, strict=True)):
-            by_component.setdefault(comp, {}).setdefault(profile, []).append(row)
+            by_component.setdefault(int(comp), {}).setdefault(profile, []).append(row)
         self.groups = [list(rows.values()) for rows in by_component.values()]
+        self.num_rows = len(dataset)
 
-    def _batches(self) -> list[list[int]]:
-        g = torch.Generator()
-        g.manual_seed(self.seed + self.epoch)
-
-        def shuffled(items: list[Any]) -> list[Any]:
-            return [items[i] for i in torch.randperm(len(items), generator=g).tolist()]
-
+    def _batches(self, g: torch.Generator) -> list[list[int]]:
         order = [
             row
-            for component in shuffled(self.groups)
-            for profile_rows in shuffled(component)
-            for row in shuffled(profile_rows)
+            for component in _shuffled(self.groups, g)
+            for profile_rows in _shuffled(component, g)
+            for row in _shuffled(profile_rows, g)
         ]
         batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
-        if self.drop_last:
-            batches = [b for b in batches if len(b) == self.batch_size]
-        return shuffled(batches)
-
-    def __iter__(self) -> Iterator[list[int]]:
-        yield from self._batches()
+        return _shuffled(batches, g)
 
     def __len__(self) -> int:
-        n = sum(len(rows) for component in self.groups for rows in component)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return _num_batches(self.num_rows, self.batch_size, self.drop_last)
+
+
+class RuleBlockBatchSampler(SeededBatchSampler):
+    """Batches that are blocks: ``block_profiles`` profiles x ``batch_size // block_profiles`` postings.
+
+    Reads a table in ``pipeline.synth.blocks`` order, described by ``layout`` (first row, profiles, postings
+    per block). Each batch picks a block (chance proportional to its number of pairs), then that many of its
+    profiles and postings without replacement, and holds all their pairs, so P + Q texts carry P x Q scores.
+    A block smaller than that gives a smaller batch. An epoch is as many batches as the table has rows
+    divided by ``batch_size``; batches are drawn independently, so a pair may recur within an epoch.
+    """
+
+    def __init__(
+        self,
+        dataset: Any,
+        batch_size: int,
+        drop_last: bool,
+        *args: Any,
+        layout: Sequence[tuple[int, int, int]],
+        block_profiles: int,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(dataset, batch_size, drop_last, *args, **kwargs)
+        if not layout:
+            raise ValueError("no blocks to sample from")
+        if not 1 <= block_profiles <= batch_size:
+            raise ValueError(f"block_profiles {block_profiles} must be in [1, batch_size {batch_size}]")
+        rows = sum(p * q for _, p, q in layout)
+        if rows != len(dataset):
+            raise ValueError(f"the layout covers {rows} rows of a {len(dataset)}-row table")
+        self.layout = [tuple(map(int, b)) for b in layout]
+        self.block_profiles, self.block_postings = block_profiles, batch_size // block_profiles
+        self.num_rows = rows
+
+    def _batches(self, g: torch.Generator) -> list[list[int]]:
+        weights = torch.tensor([p * q for _, p, q in self.layout], dtype=torch.float64)
+        picks = torch.multinomial(weights, len(self), replacement=True, generator=g).tolist()
+        batches = []
+        for b in picks:
+            start, p, q = self.layout[b]
+            rows = torch.randperm(p, generator=g)[: self.block_profiles]
+            cols = torch.randperm(q, generator=g)[: self.block_postings]
+            batches.append((start + rows[:, None] * q + cols[None, :]).flatten().tolist())
+        return batches
+
+    def __len__(self) -> int:
+        # Never 0: the last partial batch of a small table still counts (drop_last drops only short blocks).
+        return max(1, -(-self.num_rows // self.batch_size))

@@ -7,18 +7,21 @@ makes the components small), so it also works for external data. Components are 
 first (ties in a seeded order) to the split furthest below its target share of rows (``data.split``).
 
 Outputs ``data/split/{train,dev,test}.parquet`` (the pair columns), ``data/split/{split}_triplets.parquet``
-(anchor, positive, negative; negatives may be re-scored with the rules, hence the catalog) and
+(anchor, positive, negative; negatives may be re-scored with the rules, hence the catalog),
+``data/split/train_blocks.parquet`` (every same-component profile x posting combination of the train split,
+scored by the rules: the ``train.batches=rule_blocks`` view, see pipeline/synth/blocks.py) and
 ``metrics/split.json``. The test split is for the final evaluation only.
 
 External data (pipeline/external.py, recognised by its schema): a text may be sentence1 in one row and
 sentence2 in another, so the graph's nodes are texts whichever side they are on. Pairs get their MNRL
 triplets from the same thresholds, without near misses or re-scoring (they have no rule attributes);
 triplet files keep their own triplets, rebuilt per split from the ``triplet`` column, while the split's
-pair files hold their (anchor, positive, 1.0) and (anchor, negative, 0.0) rows.
+pair files hold their (anchor, positive, 1.0) and (anchor, negative, 0.0) rows. Their blocks file is empty.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +38,11 @@ from pipeline.config.data import SplitConfig, TripletConfig
 from pipeline.external import EXTERNAL_PAIR_SCHEMA, TRIPLET_COLUMN, is_external
 from pipeline.io import atomic_path, write_json
 from pipeline.runtime import run_stage
+from pipeline.synth.blocks import build_blocks
 from pipeline.synth.catalog import Catalog, load_catalog
 from pipeline.synth.rules import score_frame
 from pipeline.synth.sampling import stream
-from pipeline.synth.schema import PAIR_SCHEMA, TRIPLET_SCHEMA, write_parquet
+from pipeline.synth.schema import BLOCK_SCHEMA, PAIR_SCHEMA, TRIPLET_SCHEMA, write_parquet
 from pipeline.synth.triplets import build_triplets, text_components
 
 PAIRS_PATH = Path("data/generated/pairs.parquet")
@@ -70,31 +74,44 @@ def assign_splits(component: np.ndarray, fractions: SplitConfig, seed: int) -> n
     return split_of[component]
 
 
-def split_pairs(
-    pairs: pa.Table, cfg: Config, catalog: Catalog
-) -> tuple[dict[str, pa.Table], dict[str, pa.Table], dict[str, Any]]:
-    """(pair tables, triplet tables, metrics) per split."""
+Views = tuple[dict[str, pa.Table], dict[str, pa.Table], pa.Table, dict[str, Any]]
+# One split's rows -> (its pair table as written, its triplets).
+SplitView = Callable[[pa.Table], tuple[pa.Table, pa.Table]]
+
+
+def _split_by_component(pairs: pa.Table, component: np.ndarray, cfg: Config, view: SplitView) -> Views:
+    """Assign whole components to splits, build each split's files with ``view``; no blocks yet."""
+    split = assign_splits(component, cfg.data.split, cfg.data.seed)
+    tables, triplets, metrics = {}, {}, {"components": int(component.max(initial=-1) + 1)}
+    for k, name in enumerate(SPLITS):
+        tables[name], triplets[name] = view(pairs.filter(pa.array(split == k)))
+        metrics[name] = {
+            "rows": tables[name].num_rows,
+            "fraction": round(tables[name].num_rows / max(pairs.num_rows, 1), 6),
+            "target_fraction": getattr(cfg.data.split, name),
+            "components": len(np.unique(component[split == k])),
+            "profiles": pc.count_distinct(tables[name]["profile_text"]).as_py(),
+            "postings": pc.count_distinct(tables[name]["posting_text"]).as_py(),
+            "triplets": triplets[name].num_rows,
+        }
+    return tables, triplets, BLOCK_SCHEMA.empty_table(), metrics
+
+
+def split_pairs(pairs: pa.Table, cfg: Config, catalog: Catalog) -> Views:
+    """(pair tables, triplet tables) per split, the train split's rule blocks, metrics."""
 
     def rescore(profiles: pd.DataFrame, postings: pd.DataFrame) -> pd.DataFrame:
         return score_frame(profiles, postings, cfg.data.rules, catalog)
 
+    def view(rows: pa.Table) -> tuple[pa.Table, pa.Table]:
+        table = rows.cast(PAIR_SCHEMA)
+        return table, build_triplets(table, cfg.data.triplets, rescore)
+
     component = text_components(pairs["profile_text"], pairs["posting_text"])
-    split = assign_splits(component, cfg.data.split, cfg.data.seed)
-    tables, triplets, metrics = {}, {}, {"components": int(component.max(initial=-1) + 1)}
-    for k, name in enumerate(SPLITS):
-        table = pairs.filter(pa.array(split == k)).cast(PAIR_SCHEMA)
-        tables[name] = table
-        triplets[name] = build_triplets(table, cfg.data.triplets, rescore)
-        metrics[name] = {
-            "rows": table.num_rows,
-            "fraction": round(table.num_rows / max(pairs.num_rows, 1), 6),
-            "target_fraction": getattr(cfg.data.split, name),
-            "components": len(np.unique(component[split == k])),
-            "profiles": pc.count_distinct(table["profile_text"]).as_py(),
-            "postings": pc.count_distinct(table["posting_text"]).as_py(),
-            "triplets": triplets[name].num_rows,
-        }
-    return tables, triplets, metrics
+    tables, triplets, _, metrics = _split_by_component(pairs, component, cfg, view)
+    blocks = build_blocks(tables["train"], rescore)
+    metrics["train"]["block_pairs"] = blocks.num_rows
+    return tables, triplets, blocks, metrics
 
 
 def shared_text_components(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -122,27 +139,15 @@ def _external_triplets(table: pa.Table, cfg: TripletConfig) -> pa.Table:
     return build_triplets(neutral, cfg)
 
 
-def split_external(
-    pairs: pa.Table, cfg: Config
-) -> tuple[dict[str, pa.Table], dict[str, pa.Table], dict[str, Any]]:
-    """:func:`split_pairs` for external data (see the module docstring)."""
+def split_external(pairs: pa.Table, cfg: Config) -> Views:
+    """:func:`split_pairs` for external data (see the module docstring); no rule blocks."""
+
+    def view(rows: pa.Table) -> tuple[pa.Table, pa.Table]:
+        table = rows.select(EXTERNAL_PAIR_SCHEMA.names).cast(EXTERNAL_PAIR_SCHEMA)
+        return table, _external_triplets(rows, cfg.data.triplets)
+
     component = shared_text_components(pairs["profile_text"].to_numpy(), pairs["posting_text"].to_numpy())
-    split = assign_splits(component, cfg.data.split, cfg.data.seed)
-    tables, triplets, metrics = {}, {}, {"components": int(component.max(initial=-1) + 1)}
-    for k, name in enumerate(SPLITS):
-        table = pairs.filter(pa.array(split == k))
-        triplets[name] = _external_triplets(table, cfg.data.triplets)
-        tables[name] = table.select(EXTERNAL_PAIR_SCHEMA.names).cast(EXTERNAL_PAIR_SCHEMA)
-        metrics[name] = {
-            "rows": table.num_rows,
-            "fraction": round(table.num_rows / max(pairs.num_rows, 1), 6),
-            "target_fraction": getattr(cfg.data.split, name),
-            "components": len(np.unique(component[split == k])),
-            "profiles": pc.count_distinct(table["profile_text"]).as_py(),
-            "postings": pc.count_distinct(table["posting_text"]).as_py(),
-            "triplets": triplets[name].num_rows,
-        }
-    return tables, triplets, metrics
+    return _split_by_component(pairs, component, cfg, view)
 
 
 def main(cfg: Config, root: Path | None = None) -> None:
@@ -153,14 +158,15 @@ def main(cfg: Config, root: Path | None = None) -> None:
         raise FileNotFoundError(f"{source} not found: run the generate stage first (dvc repro generate)")
     pairs = pq.read_table(source)
     if is_external(pairs.schema):
-        tables, triplets, metrics = split_external(pairs, cfg)
+        tables, triplets, blocks, metrics = split_external(pairs, cfg)
     else:
-        tables, triplets, metrics = split_pairs(pairs, cfg, load_catalog(cfg.data.catalog))
+        tables, triplets, blocks, metrics = split_pairs(pairs, cfg, load_catalog(cfg.data.catalog))
     with atomic_path(root / SPLIT_DIR) as tmp:
         tmp.mkdir()
         for name in SPLITS:
             write_parquet(tmp / f"{name}.parquet", tables[name], _ROW_GROUP)
             write_parquet(tmp / f"{name}_triplets.parquet", triplets[name], _ROW_GROUP)
+        write_parquet(tmp / "train_blocks.parquet", blocks, _ROW_GROUP)
     write_json(root / METRICS_PATH, metrics)
     print(
         "split: "

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.config import Config, ConfigError, to_dict
+from pipeline.frozen_cache import FrozenLayerCache
 from pipeline.io import atomic_path, write_json
 from pipeline.losses import SharedTextLoss, build_loss, train_columns
 from pipeline.models.resolve import DOCUMENT_PROMPT, QUERY_PROMPT, set_offline_mode
@@ -52,6 +53,8 @@ __all__ = [
 
 FINGERPRINT_FILE = "fingerprint.json"
 COMPLETE_MARKER = ".complete"  # written after a checkpoint is fully saved; a killed save leaves none
+# Batches whose rows repeat texts: SharedTextLoss encodes each distinct text once.
+SHARING_BATCHES = ("shared_texts", "rule_blocks")
 DEV_NAME = "dev"  # evaluator name: metric keys are eval_dev_spearman_cosine, eval_dev_pearson_cosine
 _CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
 # Trainer log keys worth a plot; runtimes, epochs and FLOs would only clutter dvclive/.
@@ -81,15 +84,24 @@ def _read_split(split_dir: Path, name: str, columns: Sequence[str]) -> pd.DataFr
     return pd.read_parquet(path, columns=list(columns))
 
 
+def train_view(cfg: Config) -> str:
+    """The split file the training view comes from: triplets, rule blocks or the sampled pairs."""
+    if cfg.loss.uses_triplets:
+        return "train_triplets"
+    return "train_blocks" if cfg.train.batches == "rule_blocks" else "train"
+
+
 def load_train_dataset(cfg: Config, split_dir: Path) -> datasets.Dataset:
-    """The training view that the loss needs: scored pairs or (anchor, positive, negative) triplets."""
+    """The training view that the loss needs: scored pairs (rule blocks keep their ``block`` column) or
+    (anchor, positive, negative) triplets."""
     import datasets
 
-    columns = train_columns(cfg.loss)
-    name = "train_triplets" if cfg.loss.uses_triplets else "train"
+    name = train_view(cfg)
+    columns = ["block", *train_columns(cfg.loss)] if name == "train_blocks" else train_columns(cfg.loss)
     df = _read_split(split_dir, name, columns)
     if len(df) == 0:
-        raise ValueError(f"{split_dir / name}.parquet has no rows to train on")
+        hint = " (rule blocks exist for generated data only)" if name == "train_blocks" else ""
+        raise ValueError(f"{split_dir / name}.parquet has no rows to train on{hint}")
     if "score" in df:
         df["score"] = df["score"].astype("float32")
     n = cfg.train.max_train_samples
@@ -335,11 +347,36 @@ def _length_grouped_sampler(dataset: datasets.Dataset, columns: Sequence[str]) -
 
 def _shared_text_sampler(dataset: datasets.Dataset) -> Any:
     """A batch sampler that fills each batch with pairs sharing profiles and postings."""
-    from pipeline.sampling import SharedTextBatchSampler, text_components
+    import pandas as pd
 
-    profiles, postings = dataset["profile_text"], dataset["posting_text"]
-    components = text_components(profiles, postings)
-    return functools.partial(SharedTextBatchSampler, profiles=profiles, components=components)
+    from pipeline.sampling import SharedTextBatchSampler
+    from pipeline.synth.triplets import text_components
+
+    profiles, postings = pd.Series(dataset["profile_text"]), pd.Series(dataset["posting_text"])
+    components = text_components(profiles, postings).tolist()
+    return functools.partial(SharedTextBatchSampler, profiles=profiles.tolist(), components=components)
+
+
+def _rule_block_sampler(dataset: datasets.Dataset, block_profiles: int) -> Any:
+    """A batch sampler of whole blocks (profiles x postings of one component, all pairs scored)."""
+    import numpy as np
+
+    from pipeline.sampling import RuleBlockBatchSampler
+    from pipeline.synth.blocks import block_layout
+
+    layout = block_layout(np.asarray(dataset["block"]), np.asarray(dataset["profile_text"], dtype=object))
+    return functools.partial(RuleBlockBatchSampler, layout=layout, block_profiles=block_profiles)
+
+
+def _batch_sampler(cfg: Config, dataset: datasets.Dataset) -> Any | None:
+    """``train.batches``'s sampler for a pair loss, or None for the Trainer's own (random) batches."""
+    if cfg.train.batches == "length_grouped":
+        return _length_grouped_sampler(dataset, train_columns(cfg.loss))
+    if cfg.train.batches == "shared_texts":
+        return _shared_text_sampler(dataset)
+    if cfg.train.batches == "rule_blocks":
+        return _rule_block_sampler(dataset, cfg.train.block_profiles)
+    return None
 
 
 def train(cfg: Config, paths: TrainPaths | None = None) -> dict[str, Any]:
@@ -378,13 +415,18 @@ def train(cfg: Config, paths: TrainPaths | None = None) -> dict[str, Any]:
     loss = build_loss(model, cfg.loss)
 
     overrides: dict[str, Any] = {}
-    if not cfg.loss.uses_triplets:  # in-batch-negative losses keep their no-duplicates sampler
-        if cfg.train.group_by_length:
-            overrides["batch_sampler"] = _length_grouped_sampler(train_ds, train_columns(cfg.loss))
-        elif cfg.train.share_texts:
-            overrides["batch_sampler"] = _shared_text_sampler(train_ds)
-            if hasattr(loss, "compute_loss_from_embeddings"):
-                loss = SharedTextLoss(loss, model.tokenizer.pad_token_id)
+    sampler = None if cfg.loss.uses_triplets else _batch_sampler(cfg, train_ds)
+    if sampler is not None:  # in-batch-negative losses keep their no-duplicates sampler
+        overrides["batch_sampler"] = sampler
+    cache = None
+    if hasattr(loss, "compute_loss_from_embeddings"):  # not cached_mnrl or a Matryoshka wrapper
+        if cfg.train.frozen_cache_mb and cfg.train.freeze_layers:
+            cache = FrozenLayerCache(model, cfg.train.freeze_layers, cfg.train.frozen_cache_mb)
+        if cache is not None or (sampler is not None and cfg.train.batches in SHARING_BATCHES):
+            loss = SharedTextLoss(loss, model.tokenizer.pad_token_id, cache)
+    print(f"train: {cache.num_layers if cache else 0} frozen layers cached per distinct text")
+    if "block" in train_ds.column_names:  # the sampler has its layout; the loss reads only its columns
+        train_ds = train_ds.remove_columns("block")
     args = training_arguments(cfg, paths.checkpoint_dir, **overrides)
 
     # Same dir, resumed: keep the history up to the checkpoint; fresh: DVCLive clears the folder.
@@ -424,6 +466,8 @@ def train(cfg: Config, paths: TrainPaths | None = None) -> dict[str, Any]:
             "world_size": world_size,
             "train_rows": len(train_ds),
             "trainable_params": trainable,
+            "cached_frozen_layers": cache.num_layers if cache else 0,
+            "frozen_cache_texts": len(cache.store) if cache else 0,
             "total_params": total,
             "stage_wall_s": round(time.perf_counter() - started, 2),
         }

@@ -28,6 +28,7 @@ TINY_OVERRIDES: tuple[str, ...] = (
     "model=tiny",
     "train.max_steps=12",
     "train.batch_size=16",
+    "train.block_profiles=4",  # rule blocks of 4 profiles x 4 postings
     "train.eval_steps=6",
     "train.save_steps=6",
     "train.logging_steps=2",
@@ -127,7 +128,8 @@ def tiny_config() -> Callable[..., Config]:
 
 @pytest.fixture(scope="session")
 def tiny_split_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A ``data/split``-like folder: {train,dev,test}.parquet and {train,dev,test}_triplets.parquet.
+    """A ``data/split``-like folder: {train,dev,test}.parquet, {train,dev,test}_triplets.parquet and
+    train_blocks.parquet.
 
     Built by the real generate/split stages on a few hundred pairs when they exist, else by a small
     rule-based generator with the same columns.

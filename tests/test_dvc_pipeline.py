@@ -32,6 +32,7 @@ TINY_VALUES = {
         "eval_steps": 3,
         "save_steps": 3,
         "batch_size": 16,
+        "block_profiles": 4,
         "logging_steps": 2,
         "freeze_layers": 0,
     },

@@ -521,8 +521,12 @@ def test_train_and_evaluate_read_the_splits(
     from pipeline.train import load_train_dataset
 
     root, parts = triplets_run
-    cfg = compose_config([f"loss={loss}"])
+    cfg = compose_config([f"loss={loss}", "data=external_triplets"])
     ds = load_train_dataset(cfg, root / split.SPLIT_DIR)
     assert ds.num_rows == len(parts["train_triplets" if loss == "mnrl" else "train"])
     frame, source = load_test_pairs(root / split.SPLIT_DIR / "test.parquet")
     assert source == "external" and len(frame) == len(parts["test"])
+    if loss == "cosent":  # the generated-data default on a split of external data: no blocks to train on
+        assert len(parts["train_blocks"]) == 0
+        with pytest.raises(ValueError, match="rule blocks exist for generated data only"):
+            load_train_dataset(compose_config([f"loss={loss}"]), root / split.SPLIT_DIR)

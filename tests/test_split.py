@@ -16,7 +16,7 @@ from pipeline.config.compose import compose_config
 from pipeline.config.data import SplitConfig
 from pipeline.synth.catalog import PROJECT_ROOT, load_catalog
 from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS, score_frame
-from pipeline.synth.schema import PAIR_SCHEMA, TRIPLET_SCHEMA
+from pipeline.synth.schema import BLOCK_SCHEMA, PAIR_SCHEMA, TRIPLET_SCHEMA
 
 SMALL = ["data.num_pairs=4000", "data.num_profiles=600", "data.num_postings=600", "data.num_groups=30"]
 CATALOG = load_catalog(PROJECT_ROOT / "catalog" / "ko.yaml")
@@ -98,6 +98,35 @@ def test_triplets_respect_the_thresholds(root: Path) -> None:
     stored = set(zip(frame["profile_text"], frame["posting_text"], strict=True))
     assert all((a, p) in stored for a, p in zip(t["anchor"], t["positive"], strict=True))
     assert np.mean([(a, n) in stored for a, n in zip(t["anchor"], t["negative"], strict=True)]) > 0.5
+
+
+def test_train_blocks_hold_every_component_pair_scored_by_the_rules(root: Path) -> None:
+    from pipeline.synth.blocks import block_layout
+
+    cfg = compose_config(SMALL).data
+    train = read(root, "train")
+    blocks = read(root, "train_blocks")
+    assert pq.read_schema(root / split.SPLIT_DIR / "train_blocks.parquet").remove_metadata() == BLOCK_SCHEMA
+    assert json.loads((root / split.METRICS_PATH).read_text())["train"]["block_pairs"] == len(blocks)
+    layout = block_layout(blocks["block"].to_numpy(), blocks["profile_text"].to_numpy())
+    assert sum(p * q for _, p, q in layout) == len(blocks) > len(train)
+    assert not blocks.duplicated(["profile_text", "posting_text"]).any()
+    # Only train texts, and every sampled train pair is in a block with the score it was sampled with.
+    assert set(blocks.profile_text) == set(train.profile_text)
+    assert set(blocks.posting_text) == set(train.posting_text)
+    merged = train.merge(blocks, on=["profile_text", "posting_text"], suffixes=("", "_block"))
+    assert len(merged) == len(train), "every sampled pair (repeats included) has its block row"
+    np.testing.assert_array_equal(merged["score"], merged["score_block"])
+    # Pairs that were never sampled are scored by the same rules from the texts' attributes.
+    profiles = train.drop_duplicates("profile_text").set_index("profile_text")[list(PROFILE_COLUMNS)]
+    postings = train.drop_duplicates("posting_text").set_index("posting_text")[list(POSTING_COLUMNS)]
+    sample = blocks.sample(n=300, random_state=0)
+    p = profiles.loc[sample.profile_text].reset_index(drop=True)
+    j = postings.loc[sample.posting_text].reset_index(drop=True)
+    np.testing.assert_allclose(score_frame(p, j, cfg.rules, CATALOG)["score"], sample["score"])
+    # A block is one component: its texts appear in no other block.
+    assert (blocks.groupby("profile_text").block.nunique() == 1).all()
+    assert (blocks.groupby("posting_text").block.nunique() == 1).all()
 
 
 def test_same_input_same_bytes(root: Path, tmp_path: Path) -> None:

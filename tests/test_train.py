@@ -54,13 +54,11 @@ LOSS_CASES = {
     "cached_mnrl": ["loss=cosent", "loss.name=cached_mnrl"],
     "matryoshka_cosent": ["loss=cosent", "loss.matryoshka_dims=[64,32,16]"],
     "matryoshka_mnrl": ["loss=cosent", "loss.name=mnrl", "loss.matryoshka_dims=[64,16]"],
-    "cosent_shared_texts": ["loss=cosent", "train.group_by_length=false", "train.share_texts=true"],
-    "angle_length_grouped": [
-        "loss=cosent",
-        "loss.name=angle",
-        "train.group_by_length=true",
-        "train.share_texts=false",
-    ],
+    "cosent_shared_texts": ["loss=cosent", "train.batches=shared_texts"],
+    "cosine_random": ["loss=cosent", "loss.name=cosine", "train.batches=random"],
+    "angle_length_grouped": ["loss=cosent", "loss.name=angle", "train.batches=length_grouped"],
+    "cosent_frozen_cache": ["loss=cosent", "train.freeze_layers=1"],
+    "mnrl_frozen_cache": ["loss=cosent", "loss.name=mnrl", "train.freeze_layers=1"],
 }
 
 
@@ -90,6 +88,9 @@ def test_tiny_model_trains_with_every_loss(
     live_summary = json.loads((paths.live_dir / "metrics.json").read_text())
     assert live_summary["eval"]["dev_spearman_cosine"] == pytest.approx(summary["dev_spearman_cosine"])
     assert not paths.checkpoint_dir.exists(), "checkpoints are dropped after a finished run"
+    cached = cfg.train.freeze_layers if "frozen_cache" in case else 0
+    assert summary["cached_frozen_layers"] == cached
+    assert (summary["frozen_cache_texts"] > 0) == bool(cached)
 
 
 def test_same_config_gives_same_dev_metric(
@@ -110,7 +111,12 @@ def test_max_train_samples_limits_rows(
     tmp_path: Path, tiny_config: Callable[..., Config], tiny_split_dir: Path, tiny_model_dir: Path
 ) -> None:
     summary = train(
-        tiny_config("train.max_train_samples=40", "train.max_steps=2", "train.eval_steps=2"),
+        tiny_config(
+            "train.max_train_samples=40",
+            "train.batches=shared_texts",
+            "train.max_steps=2",
+            "train.eval_steps=2",
+        ),
         _paths(tmp_path, tiny_split_dir, tiny_model_dir),
     )
     assert summary["train_rows"] == 40
@@ -174,11 +180,12 @@ def test_shared_text_loss_equals_the_plain_loss_and_gradient(tiny_model_dir: Pat
 def test_shared_text_batches_cover_every_row_once_with_few_distinct_texts(tiny_split_dir: Path) -> None:
     import pandas as pd
 
-    from pipeline.sampling import SharedTextBatchSampler, text_components
+    from pipeline.sampling import SharedTextBatchSampler
+    from pipeline.synth.triplets import text_components
 
     df = pd.read_parquet(tiny_split_dir / "train.parquet", columns=["profile_text", "posting_text"])
     profiles, postings = df.profile_text.tolist(), df.posting_text.tolist()
-    comps = text_components(profiles, postings)
+    comps = text_components(df.profile_text, df.posting_text).tolist()
     # Rows sharing a text share a component.
     for col in (profiles, postings):
         first: dict[str, int] = {}
@@ -209,11 +216,92 @@ def test_length_grouped_batches_cover_every_row_once() -> None:
     assert spread < 20, "rows of a batch have similar lengths"
 
 
-def test_share_texts_and_group_by_length_exclude_each_other() -> None:
-    raw = compose_dict()
-    raw["train"]["share_texts"], raw["train"]["group_by_length"] = True, True
-    with pytest.raises(ConfigError, match=r"train\.share_texts"):
-        parse_config(raw)
+def test_rule_block_batches_are_whole_blocks_of_scored_pairs(tiny_split_dir: Path) -> None:
+    import pandas as pd
+
+    from pipeline.sampling import RuleBlockBatchSampler
+    from pipeline.synth.blocks import block_layout
+
+    df = pd.read_parquet(tiny_split_dir / "train_blocks.parquet")
+    layout = block_layout(df.block.to_numpy(), df.profile_text.to_numpy())
+
+    def sampler(epoch: int) -> RuleBlockBatchSampler:
+        s = RuleBlockBatchSampler(df, 12, False, seed=3, layout=layout, block_profiles=3)
+        s.set_epoch(epoch)
+        return s
+
+    batches = list(sampler(0))
+    assert len(batches) == len(sampler(0)) == -(-len(df) // 12)
+    assert batches == list(sampler(0)), "same seed and epoch, same batches (a resumed run relies on it)"
+    assert batches != list(sampler(1))
+    for rows in batches:
+        block = df.iloc[rows]
+        assert block.block.nunique() == 1, "a batch never mixes components"
+        profiles, postings = block.profile_text.nunique(), block.posting_text.nunique()
+        _, p, q = next(b for b in layout if df.block.iloc[b[0]] == block.block.iloc[0])
+        assert (profiles, postings) == (min(3, p), min(4, q))
+        assert len(block) == profiles * postings == len(set(rows)), "every pair of the block, once"
+    with pytest.raises(ValueError, match="layout covers"):
+        RuleBlockBatchSampler(df.iloc[:-1], 12, False, layout=layout, block_profiles=3)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "allowed"),
+    [
+        (["train.max_train_samples=40"], "train.max_train_samples", "null with batches=rule_blocks"),
+        (["train.block_profiles=65"], "train.block_profiles", "<= 64"),
+        (["data=external_pairs"], "train.batches", "shared_texts with external data"),
+    ],
+)
+def test_rule_block_config_errors(overrides: list[str], key: str, allowed: str) -> None:
+    from pipeline.config.compose import compose_config
+
+    with pytest.raises(ConfigError) as info:
+        compose_config(["train.batches=rule_blocks", "train.batch_size=64", *overrides])
+    assert info.value.key == key and allowed in info.value.allowed
+    if overrides == ["data=external_pairs"]:
+        # In-batch-negative losses keep their own sampler, so rule_blocks is moot for them.
+        compose_config(["train.batches=rule_blocks", *overrides, "loss=mnrl"])
+        # The external data options bring their own default batches.
+        assert compose_config(overrides).train.batches == "shared_texts"
+        assert compose_config([]).train.batches == "rule_blocks"
+
+
+def test_frozen_layer_cache_matches_the_plain_forward_pass(tiny_model_dir: Path) -> None:
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from pipeline.frozen_cache import FrozenLayerCache
+
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    model.eval()  # dropout off, so the upper layers are deterministic too
+    texts = ["서울 파이썬 개발자", "부산 자바 개발자, 오프라인 선호", "원격 프로젝트 모집합니다"]
+    features = dict(model.tokenize(texts))
+    with torch.no_grad():
+        plain = model(dict(features))["sentence_embedding"]
+        cache = FrozenLayerCache(model, num_layers=1, max_mb=16)
+        first = cache(dict(features))
+        assert len(cache.store) == 3 and cache.bytes > 0
+        second = cache(dict(features))  # from the store: the lower layer does not run again
+        assert len(cache.store) == 3
+        unbounded_bytes = cache.bytes
+        nothing_kept = FrozenLayerCache(model, num_layers=1, max_mb=0)
+        third = nothing_kept(dict(features))
+    assert not nothing_kept.store and unbounded_bytes > 0
+    for got in (first, second, third):
+        assert torch.allclose(got, plain, atol=2e-2), "bf16 storage, otherwise the same function"
+    assert torch.equal(first, second)
+
+
+def test_frozen_layer_cache_needs_a_bert_style_encoder() -> None:
+    from types import SimpleNamespace
+
+    import torch
+
+    from pipeline.frozen_cache import FrozenLayerCache
+
+    with pytest.raises(ConfigError, match=r"train\.frozen_cache_mb.*not a BERT-style encoder"):
+        FrozenLayerCache([SimpleNamespace(auto_model=torch.nn.Linear(2, 2))], num_layers=1, max_mb=64)
 
 
 # --- checkpoints ----------------------------------------------------------------------------------------
@@ -317,8 +405,10 @@ def test_killed_training_resumes_from_its_last_checkpoint(
         ("train.logging_steps", 0, ">= 1"),
         ("train.precision", "fp16", "'fp32'"),
         ("train.freeze_layers", -1, ">= 0"),
+        ("train.frozen_cache_mb", -1, ">= 0"),
         ("train.max_train_samples", 0, ">= 1"),
-        ("train.group_by_length", "sometimes", "not a valid bool"),
+        ("train.batches", "sometimes", "'rule_blocks'"),
+        ("train.block_profiles", 0, ">= 1"),
     ],
 )
 def test_training_config_errors_name_key_value_and_allowed(key: str, value: object, allowed: str) -> None:

@@ -22,7 +22,7 @@ from omegaconf.errors import (
     ValidationError,
 )
 
-from pipeline.config.checks import ConfigError, check_range
+from pipeline.config.checks import ConfigError, check, check_range
 from pipeline.config.data import DataConfig
 from pipeline.config.evaluate import EvalConfig
 from pipeline.config.export import ExportConfig
@@ -57,6 +57,18 @@ class Config:
 
     def validate(self) -> None:
         check_range("seed", self.seed, 0)
+        # Blocks are scored with the rules, from the attributes that only generated pairs carry.
+        check(
+            not (
+                self.data.source == "external"
+                and self.train.batches == "rule_blocks"
+                and not self.loss.uses_triplets
+            ),
+            "train.batches",
+            self.train.batches,
+            "random, length_grouped or shared_texts with external data, whose pairs have no rule "
+            "attributes to score blocks with: add -S train.batches=shared_texts",
+        )
 
 
 def _allowed_keys(schema: Any, full_key: str) -> str:
@@ -69,16 +81,19 @@ def _allowed_keys(schema: Any, full_key: str) -> str:
 
 
 def _validate_tree(obj: Any, prefix: str = "") -> None:
-    """Call ``validate()`` on every dataclass in the tree, prefixing errors with the key path."""
+    """Call ``validate()`` on every dataclass in the tree, prefixing errors with the key path.
+
+    Children first: a check across sections (``Config.validate``) may rely on each section being valid.
+    """
     if not dataclasses.is_dataclass(obj):
         return
+    for f in dataclasses.fields(obj):
+        _validate_tree(getattr(obj, f.name), f"{prefix}.{f.name}" if prefix else f.name)
     if hasattr(obj, "validate"):
         try:
             obj.validate()
         except ConfigError as err:
             raise err.under(prefix) from None
-    for f in dataclasses.fields(obj):
-        _validate_tree(getattr(obj, f.name), f"{prefix}.{f.name}" if prefix else f.name)
 
 
 def parse_config(raw: dict[str, Any]) -> Config:

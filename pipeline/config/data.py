@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass
 
 from pipeline.config.checks import ConfigError, check, check_choice, check_range
+from pipeline.config.train import BATCHES
 
 
 @dataclass
@@ -155,9 +156,13 @@ class DataConfig:
     triplets: TripletConfig
     split: SplitConfig
     external: ExternalConfig | None  # null unless source is external
+    # What train.batches defaults to for this data (conf/train/default.yaml interpolates it): generated
+    # pairs can be scored in rule blocks, a user's pairs cannot.
+    train_batches: str
 
     def validate(self) -> None:
         check_choice("source", self.source, ["synthetic", "external"])
+        check_choice("train_batches", self.train_batches, BATCHES)
         ext = self.external
         if self.source == "external":
             if ext is None:

@@ -6,6 +6,11 @@ from dataclasses import dataclass
 
 from pipeline.config.checks import check, check_choice, check_range
 
+# random: the Trainer's shuffled batches. length_grouped: rows of similar length together (less padding).
+# shared_texts: the sampled pairs of a few profiles per batch, each distinct text encoded once.
+# rule_blocks: P profiles x Q postings of one component with all P*Q pairs rule-scored (synthetic data).
+BATCHES = ("random", "length_grouped", "shared_texts", "rule_blocks")
+
 
 @dataclass
 class TrainConfig:
@@ -21,11 +26,12 @@ class TrainConfig:
     save_total_limit: int
     logging_steps: int
     precision: str  # bf16 autocast measured 1.7x faster on this CPU with the same spearman
-    group_by_length: bool  # batches of similar length (less padding); pair losses only
-    # Batches of pairs that share profiles/postings, each distinct text encoded once: ~3x fewer encodes.
-    share_texts: bool
+    batches: str  # how pair losses batch rows (BATCHES); triplet losses keep the no-duplicates sampler
+    block_profiles: int  # rule_blocks: profiles per batch; postings per batch = batch_size // block_profiles
     freeze_embeddings: bool
     freeze_layers: int
+    # MiB for the frozen layers' output per distinct text (pipeline/frozen_cache.py); 0: recompute each step.
+    frozen_cache_mb: int
 
     def validate(self) -> None:
         check_range("epochs", self.epochs, 0.0, lo_open=True)
@@ -39,11 +45,15 @@ class TrainConfig:
         check_range("logging_steps", self.logging_steps, 1)
         check_choice("precision", self.precision, ["fp32", "bf16"])
         check_range("freeze_layers", self.freeze_layers, 0)
-        check(
-            not (self.share_texts and self.group_by_length),
-            "share_texts",
-            self.share_texts,
-            "false while group_by_length is true (a batch is built one way or the other)",
-        )
+        check_range("frozen_cache_mb", self.frozen_cache_mb, 0)
+        check_choice("batches", self.batches, list(BATCHES))
+        check_range("block_profiles", self.block_profiles, 1, self.batch_size)
         if self.max_train_samples is not None:
             check_range("max_train_samples", self.max_train_samples, 1)
+            check(
+                self.batches != "rule_blocks",
+                "max_train_samples",
+                self.max_train_samples,
+                "null with batches=rule_blocks (a block holds every pair of its texts; subsample with "
+                "batches=shared_texts or random)",
+            )

@@ -41,6 +41,16 @@ PAIR_SCHEMA = pa.schema(
     ]
 )
 
+# pipeline.synth.blocks: every same-component combination of a split's texts with its rule score.
+BLOCK_SCHEMA = pa.schema(
+    [
+        ("block", pa.int32()),
+        ("profile_text", pa.string()),
+        ("posting_text", pa.string()),
+        *(field for field in PAIR_SCHEMA if field.name.startswith("f_") or field.name in ("score", "capped")),
+    ]
+)
+
 TRIPLET_SCHEMA = pa.schema([("anchor", pa.string()), ("positive", pa.string()), ("negative", pa.string())])
 
 # Fixed writer options: same rows => same bytes (no timestamps; pyarrow's created_by is its version).
