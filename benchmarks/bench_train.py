@@ -4,7 +4,8 @@
         The train stage (``python -m pipeline.train``) against a bare SentenceTransformerTrainer script with
         the same data, model and settings, each in a fresh process; prints wall times and the ratios. The
         bare script has only the Trainer's random batches, so the stage runs twice: with
-        ``train.batches=random`` (the same work: the stage's overhead) and as configured (its speed-ups).
+        ``train.batches=random train.frozen_cache_mb=0`` (the same work: the stage's overhead) and as
+        configured (its speed-ups).
     python benchmarks/bench_train.py speedups [--steps 40] [override ...]
         Train pairs/s as the speed settings are switched on one after another (threads, bf16, frozen
         embeddings, length-grouped batches, frozen lower layers, shared-text batches, rule blocks).
@@ -45,6 +46,8 @@ SPEEDUPS: list[tuple[str, list[str]]] = [
             "train.freeze_embeddings=false",
             "train.batches=random",
             "train.freeze_layers=0",
+            "train.frozen_cache_mb=0",
+            "train.batch_size=64",
         ],
     ),
     ("+ 1 torch thread", ["runtime.num_threads=1"]),
@@ -57,6 +60,8 @@ SPEEDUPS: list[tuple[str, list[str]]] = [
         "rule blocks: 16 profiles x 16 postings, 256 scored pairs a batch",
         ["train.batches=rule_blocks", "train.batch_size=256"],
     ),
+    ("+ 6 frozen lower layers", ["train.freeze_layers=6"]),
+    ("+ frozen layers cached per distinct text (the default)", ["train.frozen_cache_mb=2048"]),
 ]
 
 
@@ -197,7 +202,10 @@ def _params(overrides: list[str]) -> dict[str, Any]:
 
 def compare(steps: int, repeats: int, overrides: list[str]) -> dict[str, Any]:
     params = _params([f"train.max_steps={steps}", *overrides])
-    same = _params([f"train.max_steps={steps}", *overrides, "train.batches=random"])
+    # What the bare script does: the Trainer's random batches, every layer run at every step.
+    same = _params(
+        [f"train.max_steps={steps}", *overrides, "train.batches=random", "train.frozen_cache_mb=0"]
+    )
     runs: dict[str, list[dict[str, Any]]] = {"bare": [], "stage_random": [], "stage": []}
     for _ in range(repeats):  # interleaved, so drifting machine load hits all alike
         runs["stage_random"].append(run_stage(same))
