@@ -9,6 +9,7 @@ import os
 import random
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,8 +18,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from pipeline.config import Config
-from pipeline.config.compose import compose_config
+from pipeline.config import Config, ConfigError, parse_config
+from pipeline.config.compose import compose_config, compose_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 SPLITS = ("train", "dev", "test")
@@ -196,3 +197,17 @@ def in_tmp_workdir(tmp_path: Path, tiny_split_dir: Path) -> Iterator[Path]:
         yield tmp_path
     finally:
         os.chdir(old)
+
+
+def config_error(overrides: dict[str, Any]) -> ConfigError:
+    """The ConfigError that parsing the default composition with ``{"a.b": value}`` replaced raises."""
+    raw = compose_dict()
+    for dotted, value in overrides.items():
+        node = raw
+        *parents, last = dotted.split(".")
+        for p in parents:
+            node = node[p]
+        node[last] = value
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw)
+    return info.value

@@ -11,6 +11,7 @@ import yaml
 
 from pipeline.config import ConfigError, load_config, parse_config
 from pipeline.config.compose import CONF_DIR, compose_config, compose_dict
+from tests.conftest import config_error
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,19 +36,6 @@ def test_conf_defaults_list_puts_self_first() -> None:
     defaults = yaml.safe_load((CONF_DIR / "config.yaml").read_text())["defaults"]
     assert defaults[0] == "_self_"
     assert {next(iter(d)) for d in defaults[1:]} >= {"data", "model", "loss", "train", "eval", "export"}
-
-
-def _error(overrides: dict) -> ConfigError:
-    raw = compose_dict()
-    for dotted, value in overrides.items():
-        node = raw
-        *parents, last = dotted.split(".")
-        for p in parents:
-            node = node[p]
-        node[last] = value
-    with pytest.raises(ConfigError) as info:
-        parse_config(raw)
-    return info.value
 
 
 @pytest.mark.parametrize(
@@ -99,7 +87,7 @@ def _error(overrides: dict) -> ConfigError:
     ],
 )
 def test_bad_value_names_key_value_and_allowed(key: str, value: object, allowed: str) -> None:
-    err = _error({key: value})
+    err = config_error({key: value})
     assert err.key.startswith(key)
     assert str(value) in str(err) or repr(value) in str(err)
     assert allowed in err.allowed
@@ -114,7 +102,7 @@ def test_typo_key_is_an_error_listing_valid_keys() -> None:
     assert "learning_rate" in info.value.allowed
 
 
-def test_missing_key_is_an_error() -> None:
+def test_missing_key_is_anconfig_error() -> None:
     raw = compose_dict()
     del raw["train"]["batch_size"]
     with pytest.raises(ConfigError, match=r"train\.batch_size"):
