@@ -180,14 +180,6 @@ def build_model_card(model: SentenceTransformer, inputs: CardInputs) -> str:
     return _add_sections(text, inputs)
 
 
-# train.batches -> the class in pipeline.sampling (the card names it among the hyperparameters).
-SAMPLER_NAMES = {
-    "length_grouped": "LengthGroupedBatchSampler",
-    "shared_texts": "SharedTextBatchSampler",
-    "rule_blocks": "RuleBlockBatchSampler",
-}
-
-
 def _set_hyperparameters(card: Any, inputs: CardInputs) -> None:
     """All and non-default Trainer arguments, computed as the Trainer's card callback does.
 
@@ -196,12 +188,13 @@ def _set_hyperparameters(card: Any, inputs: CardInputs) -> None:
     """
     from sentence_transformers import SentenceTransformerTrainingArguments
 
+    from pipeline.sampling import SAMPLER_CLASSES
     from pipeline.train import training_arguments
 
     cfg = inputs.cfg
     values = {k: v for k, v in training_arguments(cfg, Path("unused")).to_dict().items() if k not in HP_SKIP}
     if cfg.train.batches != "random" and not cfg.loss.uses_triplets:
-        sampler = SAMPLER_NAMES[cfg.train.batches]
+        sampler = SAMPLER_CLASSES[cfg.train.batches].__name__
         values["batch_sampler"] = f"pipeline.sampling.{sampler} (train.batches={cfg.train.batches})"
     defaults = SentenceTransformerTrainingArguments(output_dir="unused").to_dict()
     card.all_hyperparameters = values

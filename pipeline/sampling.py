@@ -161,3 +161,11 @@ class RuleBlockBatchSampler(SeededBatchSampler):
     def __len__(self) -> int:
         # Never 0: the last partial batch of a small table still counts (drop_last drops only short blocks).
         return max(1, -(-self.num_rows // self.batch_size))
+
+
+# train.batches -> the sampler that builds its batches (``random`` is the Trainer's own).
+SAMPLER_CLASSES: dict[str, type[SeededBatchSampler]] = {
+    "length_grouped": LengthGroupedBatchSampler,
+    "shared_texts": SharedTextBatchSampler,
+    "rule_blocks": RuleBlockBatchSampler,
+}

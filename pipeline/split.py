@@ -74,13 +74,14 @@ def assign_splits(component: np.ndarray, fractions: SplitConfig, seed: int) -> n
     return split_of[component]
 
 
-Views = tuple[dict[str, pa.Table], dict[str, pa.Table], pa.Table, dict[str, Any]]
+Splits = tuple[dict[str, pa.Table], dict[str, pa.Table], dict[str, Any]]  # pairs, triplets, metrics
+Views = tuple[dict[str, pa.Table], dict[str, pa.Table], pa.Table, dict[str, Any]]  # ... and train blocks
 # One split's rows -> (its pair table as written, its triplets).
 SplitView = Callable[[pa.Table], tuple[pa.Table, pa.Table]]
 
 
-def _split_by_component(pairs: pa.Table, component: np.ndarray, cfg: Config, view: SplitView) -> Views:
-    """Assign whole components to splits, build each split's files with ``view``; no blocks yet."""
+def _split_by_component(pairs: pa.Table, component: np.ndarray, cfg: Config, view: SplitView) -> Splits:
+    """Assign whole components to splits and build each split's files with ``view``."""
     split = assign_splits(component, cfg.data.split, cfg.data.seed)
     tables, triplets, metrics = {}, {}, {"components": int(component.max(initial=-1) + 1)}
     for k, name in enumerate(SPLITS):
@@ -94,7 +95,7 @@ def _split_by_component(pairs: pa.Table, component: np.ndarray, cfg: Config, vie
             "postings": pc.count_distinct(tables[name]["posting_text"]).as_py(),
             "triplets": triplets[name].num_rows,
         }
-    return tables, triplets, BLOCK_SCHEMA.empty_table(), metrics
+    return tables, triplets, metrics
 
 
 def split_pairs(pairs: pa.Table, cfg: Config, catalog: Catalog) -> Views:
@@ -108,7 +109,7 @@ def split_pairs(pairs: pa.Table, cfg: Config, catalog: Catalog) -> Views:
         return table, build_triplets(table, cfg.data.triplets, rescore)
 
     component = text_components(pairs["profile_text"], pairs["posting_text"])
-    tables, triplets, _, metrics = _split_by_component(pairs, component, cfg, view)
+    tables, triplets, metrics = _split_by_component(pairs, component, cfg, view)
     blocks = build_blocks(tables["train"], rescore)
     metrics["train"]["block_pairs"] = blocks.num_rows
     return tables, triplets, blocks, metrics
@@ -147,7 +148,8 @@ def split_external(pairs: pa.Table, cfg: Config) -> Views:
         return table, _external_triplets(rows, cfg.data.triplets)
 
     component = shared_text_components(pairs["profile_text"].to_numpy(), pairs["posting_text"].to_numpy())
-    return _split_by_component(pairs, component, cfg, view)
+    tables, triplets, metrics = _split_by_component(pairs, component, cfg, view)
+    return tables, triplets, BLOCK_SCHEMA.empty_table(), metrics
 
 
 def main(cfg: Config, root: Path | None = None) -> None:

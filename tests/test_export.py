@@ -231,6 +231,8 @@ def test_model_card_is_built_without_any_network_access(
     assert "## Training Details" in card and "CoSENTLoss" in card and "### Framework Versions" in card
     assert f"{EVAL_METRICS['finetuned']['ndcg@10']:.4f}" in card and "4321" in card
     assert 'SentenceTransformer("data/export/model")' in card
+    # The hyperparameters name the batch sampler that train.batches chose (the Trainer cannot know it).
+    assert "pipeline.sampling.RuleBlockBatchSampler (train.batches=rule_blocks)" in card
 
 
 # --- slow: the stage end to end ---------------------------------------------------------------------------
