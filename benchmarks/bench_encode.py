@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from pipeline.match import BACKENDS, backend_file, encode, load_model  # noqa: E402
+from pipeline.runtime import quiet_library_notices  # noqa: E402
 
 
 def _default_threads() -> int:
@@ -55,18 +56,29 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--backends", default=",".join(BACKENDS), help=f"comma-separated subset of {BACKENDS}")
     ap.add_argument("--json", action="store_true", help="print the results as JSON too")
+    ap.add_argument(
+        "--all-files", action="store_true", help="also every other ONNX file (other CPUs' int8 files)"
+    )
     args = ap.parse_args()
 
     import transformers
 
     transformers.logging.set_verbosity_error()
+    quiet_library_notices()
     threads = args.threads or _default_threads()
     texts = load_texts(args.texts, args.max_texts)
     tokens = None
     results: dict[str, dict[str, float | str | None]] = {}
     reference: np.ndarray | None = None
-    for backend in args.backends.split(","):
-        model = load_model(args.model, backend, num_threads=threads)
+    runs = [(b, backend_file(args.model, b)) for b in args.backends.split(",")]
+    if args.all_files:  # every ONNX file in the folder, not only the ones this CPU would load
+        chosen = {f for _, f in runs}
+        for f in sorted((args.model / "onnx").glob("*.onnx")):
+            name = f.relative_to(args.model).as_posix()
+            if name not in chosen:
+                runs.append(("onnx-int8" if "int8_" in name else "onnx", name))
+    for backend, file_name in runs:
+        model = load_model(args.model, backend, num_threads=threads, file_name=file_name)
         if tokens is None:
             tokens = float(np.mean([len(ids) for ids in model.tokenizer(texts[:200])["input_ids"]]))
         encode(model, texts[: args.batch_size], args.batch_size)  # warm-up: first-call allocations
@@ -77,8 +89,9 @@ def main() -> None:
             best = min(best, time.perf_counter() - start)
         if reference is None:
             reference = emb
-        results[backend] = {
-            "file": backend_file(args.model, backend),
+        results[file_name or backend] = {
+            "backend": backend,
+            "file": file_name,
             "sentences_per_s": len(texts) / best,
             "mean_cosine_vs_first": float(np.mean(np.sum(reference * emb, axis=1))),
         }
@@ -90,12 +103,14 @@ def main() -> None:
         f"best of {args.repeats}; model {args.model}"
     )
     print(f"{'backend':<10} {'sentences/s':>12} {'speedup':>8} {'cos vs ' + next(iter(results)):>14}  file")
-    for backend, r in results.items():
+    for r in results.values():
         speedup = r["sentences_per_s"] / first  # type: ignore[operator]
         print(
-            f"{backend:<10} {r['sentences_per_s']:>12.1f} {speedup:>7.2f}x "
+            f"{r['backend']:<10} {r['sentences_per_s']:>12.1f} {speedup:>7.2f}x "
             f"{r['mean_cosine_vs_first']:>14.4f}  {r['file'] or '-'}"
         )
+    if args.all_files:
+        print("(the first row of each backend is the file that backend loads on this CPU)")
     if args.json:
         print(json.dumps({"threads": threads, "num_texts": len(texts), "results": results}, indent=2))
 

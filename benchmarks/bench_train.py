@@ -6,6 +6,10 @@
         bare script has only the Trainer's random batches, so the stage runs twice: with
         ``train.batches=random train.frozen_cache_mb=0`` (the same work: the stage's overhead) and as
         configured (its speed-ups).
+    python benchmarks/bench_train.py precisions [--steps 40] [override ...]
+        Pairs/s of a rule block's forward and backward pass (as the train stage runs it) in fp32 and under
+        bf16 autocast on this machine, and what ``train.precision: auto`` picks here and why. bf16 is fast
+        only where the CPU has bf16 instructions (pipeline/cpu.py).
     python benchmarks/bench_train.py speedups [--steps 40] [override ...]
         Train pairs/s as the speed settings are switched on one after another (threads, bf16, frozen
         embeddings, length-grouped batches, frozen lower layers, shared-text batches, rule blocks).
@@ -33,8 +37,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.config import load_config  # noqa: E402
+from pipeline.config import load_config, parse_config  # noqa: E402
 from pipeline.config.compose import compose_dict  # noqa: E402
+from pipeline.cpu import resolve_precision  # noqa: E402
 
 # Cumulative: each row adds one setting to the row above it.
 SPEEDUPS: list[tuple[str, list[str]]] = [
@@ -51,7 +56,7 @@ SPEEDUPS: list[tuple[str, list[str]]] = [
         ],
     ),
     ("+ 1 torch thread", ["runtime.num_threads=1"]),
-    ("+ bf16 autocast", ["train.precision=bf16"]),
+    ("+ bf16 autocast (fast only where native: see `precisions`)", ["train.precision=bf16"]),
     ("+ frozen word embeddings", ["train.freeze_embeddings=true"]),
     ("+ length-grouped batches", ["train.batches=length_grouped"]),
     ("+ 4 frozen lower layers", ["train.freeze_layers=4"]),
@@ -170,7 +175,7 @@ def bare_main(params_path: str) -> None:
         save_total_limit=t.save_total_limit,
         logging_steps=t.logging_steps,
         seed=cfg.seed,
-        bf16=t.precision == "bf16",
+        bf16=resolve_precision(t.precision).bf16,
         use_cpu=True,
         report_to="none",
         disable_tqdm=True,
@@ -250,6 +255,63 @@ def speedups(steps: int, overrides: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
+def precisions(steps: int, overrides: list[str]) -> list[dict[str, Any]]:
+    """Pairs/s of one rule block's forward and backward pass (the default's trainable layers on cached lower
+    layers, as the train stage runs it) in fp32 and under bf16 autocast, here; and what ``auto`` picks."""
+    import pandas as pd
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from pipeline.frozen_cache import FrozenLayerCache
+    from pipeline.train import freeze_parameters
+
+    cfg = parse_config(_params(overrides))
+    torch.set_num_threads(cfg.runtime.num_threads)
+    auto = resolve_precision("auto")
+    model = SentenceTransformer(str(ROOT / "data" / "base_model"), device="cpu", local_files_only=True)
+    model.max_seq_length = cfg.model.max_seq_length
+    freeze_parameters(model, cfg.train.freeze_embeddings, cfg.train.freeze_layers)
+    blocks = pd.read_parquet(
+        ROOT / "data" / "split" / "train_blocks.parquet", columns=["profile_text", "posting_text"]
+    )
+    q = cfg.train.batch_size // cfg.train.block_profiles
+    texts = [*blocks.profile_text.unique()[: cfg.train.block_profiles], *blocks.posting_text.unique()[:q]]
+    features = model.preprocess(texts, prompt=cfg.model.query_prefix or None)
+    pairs = cfg.train.block_profiles * q
+    rows = []
+    for precision in ("fp32", "bf16"):
+        bf16 = precision == "bf16"
+        cache = (
+            FrozenLayerCache(model, cfg.train.freeze_layers, 1024, bf16=bf16)
+            if cfg.train.freeze_layers
+            else None
+        )
+        model.train()
+        times = []
+        for _ in range(steps + 1):  # the first step fills the cache and warms up the kernels
+            start = time.perf_counter()
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                emb = cache(dict(features)) if cache else model(dict(features))["sentence_embedding"]
+            emb.float().pow(2).sum().backward()
+            times.append(time.perf_counter() - start)
+        seconds = statistics.mean(times[1:])
+        rows.append(
+            {
+                "precision": precision,
+                "s_per_step": round(seconds, 3),
+                "pairs_per_s": round(pairs / seconds, 1),
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)
+    print(
+        f"\n{len(texts)} texts / {pairs} pairs a step, {cfg.train.freeze_layers} frozen layers cached, "
+        f"{cfg.runtime.num_threads} thread(s)"
+    )
+    print(f"auto picks {auto.dtype} here: {auto.reason}")
+    print(f"bf16 / fp32 speed: {rows[1]['pairs_per_s'] / rows[0]['pairs_per_s']:.2f}x")
+    return rows
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["_bare"]:
         bare_main(argv[1])
@@ -257,13 +319,15 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", choices=["compare", "speedups"])
+    parser.add_argument("mode", choices=["compare", "speedups", "precisions"])
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_intermixed_args(argv)
     if args.mode == "compare":
         compare(args.steps, args.repeats, args.overrides)
+    elif args.mode == "precisions":
+        precisions(args.steps, args.overrides)
     else:
         speedups(args.steps, args.overrides)
 

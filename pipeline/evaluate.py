@@ -33,6 +33,7 @@ import pandas as pd
 import torch  # before run_stage, so that apply_runtime sets its thread count
 
 from pipeline.config import Config, ConfigError
+from pipeline.cpu import resolve_precision
 from pipeline.io import atomic_path, write_json
 from pipeline.metrics.calibration import calibration_table
 from pipeline.metrics.errors import FACTOR_COLUMNS, TABLE_COLUMNS, factor_error_table
@@ -256,9 +257,15 @@ def retrieval_scores(
 
 
 def evaluate_model(
-    model_dir: Path, data: EvalData, sts: pd.DataFrame, extra: dict[str, pd.DataFrame], cfg: Config
+    model_dir: Path,
+    data: EvalData,
+    sts: pd.DataFrame,
+    extra: dict[str, pd.DataFrame],
+    cfg: Config,
+    *,
+    bf16: bool = False,
 ) -> tuple[dict[str, float], np.ndarray]:
-    """One model's flat metrics and the cosine of every analysed row."""
+    """One model's flat metrics and the cosine of every analysed row (``bf16``: encode under autocast)."""
     from sentence_transformers import SentenceTransformer
 
     from pipeline.metrics.evaluators import EmbeddingCache, ir_binary_metrics, sts_metrics
@@ -266,12 +273,13 @@ def evaluate_model(
     if not (model_dir / "modules.json").exists() and not (model_dir / "config.json").exists():
         raise FileNotFoundError(f"{model_dir} is not a sentence-transformers model folder")
     model = SentenceTransformer(str(model_dir), device="cpu")
-    cache = EmbeddingCache(model, cfg.eval.batch_size)
+    cache = EmbeddingCache(model, cfg.eval.batch_size, desc=f"evaluate: {model_dir.name}")
     start = time.perf_counter()
     # One encode call per prompt: profiles as queries, postings as documents (as in training).
-    cache.add([*data.query_texts, *sts["query_text"]], QUERY)
-    cache.add([*data.doc_texts, *sts["doc_text"]], DOCUMENT)
-    cache.add(t for frame in extra.values() for col in ("sentence1", "sentence2") for t in frame[col])
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        cache.add([*data.query_texts, *sts["query_text"]], QUERY)
+        cache.add([*data.doc_texts, *sts["doc_text"]], DOCUMENT)
+        cache.add(t for frame in extra.values() for col in ("sentence1", "sentence2") for t in frame[col])
     _log(f"{model_dir}: encoded {cache.n_encoded} unique texts in {time.perf_counter() - start:.1f}s")
 
     pair_sts = sts_metrics(cache, sts["query_text"], sts["doc_text"], sts["score"], (QUERY, DOCUMENT))
@@ -342,11 +350,15 @@ def main(cfg: Config) -> None:
         f"{source} test split: {len(pairs)} pairs, {len(data.query_texts)} queries x {len(data.doc_texts)} "
         f"postings, {data.info['n_queries_with_relevant']} queries with a relevant posting"
     )
+    # Encoded in the precision the model trains in here (train.precision): bf16 only where it is native.
+    precision = resolve_precision(cfg.train.precision)
+    _log(f"encoding in {precision.dtype} ({cfg.train.precision}): {precision.reason}")
     results: dict[str, dict[str, float]] = {}
     cosines: dict[str, np.ndarray] = {}
     for name, model_dir in MODEL_DIRS.items():
-        results[name], cosines[name] = evaluate_model(model_dir, data, sts, extra, cfg)
-    info = data.info | {"n_sts_pairs": len(sts)} | {f"n_sts_{k}_pairs": len(f) for k, f in extra.items()}
+        results[name], cosines[name] = evaluate_model(model_dir, data, sts, extra, cfg, bf16=precision.bf16)
+    info = data.info | {"n_sts_pairs": len(sts), "precision": precision.dtype}
+    info |= {f"n_sts_{k}_pairs": len(f) for k, f in extra.items()}
     if data.info["n_queries_with_relevant"] == 0:
         info["retrieval"] = f"no test profile has a posting scoring >= {cfg.eval.relevance_threshold}"
     write_plots(data, cosines, cfg)

@@ -20,11 +20,12 @@ from torch import Tensor
 
 from pipeline.config import ConfigError
 
-_STORE_DTYPE = torch.bfloat16  # halves the memory; the upper layers run under bf16 autocast anyway
-
 
 class FrozenLayerCache:
-    def __init__(self, model: Any, num_layers: int, max_mb: int) -> None:
+    """``bf16``: keep the states in bf16 (half the memory) when training runs under bf16 autocast anyway;
+    otherwise in fp32, so an fp32 run computes exactly what the plain forward pass computes."""
+
+    def __init__(self, model: Any, num_layers: int, max_mb: int, *, bf16: bool = False) -> None:
         hf = getattr(model[0], "auto_model", None)
         layers = getattr(getattr(hf, "encoder", None), "layer", None)
         if layers is None or not hasattr(hf, "embeddings") or not hasattr(hf, "get_extended_attention_mask"):
@@ -34,8 +35,11 @@ class FrozenLayerCache:
         self.hf, self.layers, self.num_layers = hf, layers, num_layers
         self.tail = list(model)[1:]  # pooling, normalisation, ...
         self.max_bytes = max_mb << 20
+        self.bf16 = bf16
+        self.store_dtype = torch.bfloat16 if bf16 else torch.float32
         self.store: dict[bytes, Tensor] = {}
         self.bytes = 0
+        self.full = False  # a state was refused: the bound is reached
 
     def __call__(self, features: dict[str, Tensor]) -> Tensor:
         """Sentence embeddings of the rows of ``features`` (input_ids, attention_mask[, token_type_ids])."""
@@ -45,10 +49,8 @@ class FrozenLayerCache:
         states = [self.store.get(k) for k in keys]
         missing = [i for i, s in enumerate(states) if s is None]
         if missing:
-            computed = self._lower({k: v[missing] for k, v in features.items() if torch.is_tensor(v)})
-            for i, state in zip(missing, computed, strict=True):
-                states[i] = state[: lengths[i]].to(_STORE_DTYPE)
-                self._keep(keys[i], states[i])
+            for i, state in zip(missing, self._store(features, missing), strict=True):
+                states[i] = state
         hidden = torch.zeros(ids.shape[0], ids.shape[1], states[0].shape[-1])  # type: ignore[union-attr]
         for i, state in enumerate(states):
             hidden[i, : lengths[i]] = state.float()  # type: ignore[union-attr]
@@ -59,6 +61,70 @@ class FrozenLayerCache:
         for module in self.tail:
             out = module(out)
         return out["sentence_embedding"]
+
+    def fill(
+        self, model: Any, texts: dict[str | None, list[str]], batch_size: int = 64, desc: str = "train texts"
+    ) -> int:
+        """Compute the frozen layers of every text up front (``texts``: prompt -> texts), with a progress bar.
+
+        Tokenised as the Trainer's collator does (``model.preprocess(texts, prompt=...)``), so training steps
+        find every text of the view; batches of similar length waste little on padding, which makes this
+        pass cheaper than filling the cache one training batch at a time. Returns the number of texts
+        stored (at most ``max_mb`` worth; the rest are computed at each step as before).
+        """
+        from pipeline.progress import progress
+
+        jobs = [(prompt, text) for prompt, items in texts.items() for text in dict.fromkeys(items)]
+        jobs.sort(key=lambda job: len(job[1]))
+        with (
+            progress(len(jobs), f"train: frozen-layer cache ({desc})", unit="text") as bar,
+            torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16),
+        ):
+            for start in range(0, len(jobs), batch_size):
+                chunk = jobs[start : start + batch_size]
+                for prompt in dict.fromkeys(p for p, _ in chunk):
+                    rows = [t for p, t in chunk if p == prompt]
+                    features = model.preprocess(rows, prompt=prompt)
+                    self._store(features, list(range(len(rows))))
+                bar.update(len(chunk))
+                if self.full:
+                    break
+        return len(self.store)
+
+    @torch.no_grad()
+    def encode(
+        self, model: Any, texts: list[str], prompt: str | None, desc: str, batch_size: int = 64
+    ) -> Any:
+        """Sentence embeddings of ``texts`` in eval mode through the cache (the dev evaluation in training:
+        only the trainable layers run for texts the cache holds). A numpy float32 array, rows as ``texts``."""
+        from pipeline.progress import progress
+
+        training = model.training
+        model.eval()
+        parts = []
+        try:
+            with (
+                progress(len(texts), desc, unit="text") as bar,
+                torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16),
+            ):
+                for start in range(0, len(texts), batch_size):
+                    chunk = texts[start : start + batch_size]
+                    parts.append(self(model.preprocess(chunk, prompt=prompt)).float())
+                    bar.update(len(chunk))
+        finally:
+            model.train(training)
+        return torch.cat(parts).numpy()
+
+    def _store(self, features: dict[str, Tensor], rows: list[int]) -> list[Tensor]:
+        """Run the frozen layers on ``rows`` of ``features`` and keep each row's states (within the bound)."""
+        ids, mask = features["input_ids"], features["attention_mask"]
+        computed = self._lower({k: v[rows] for k, v in features.items() if torch.is_tensor(v)})
+        states = []
+        for i, state in zip(rows, computed, strict=True):
+            n = int(mask[i].sum())
+            states.append(state[:n].to(self.store_dtype))
+            self._keep(ids[i, :n].numpy().tobytes(), states[-1])
+        return states
 
     @torch.no_grad()
     def _lower(self, features: dict[str, Tensor]) -> Tensor:
@@ -80,3 +146,5 @@ class FrozenLayerCache:
         if self.bytes + size <= self.max_bytes:
             self.store[key] = state
             self.bytes += size
+        else:
+            self.full = True

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
+from pipeline.cpu import detect_quantization
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -97,27 +99,12 @@ def backend_file(model_path: Path | str, backend: str) -> str | None:
             f"no int8 ONNX model ({INT8_GLOB}) in model folder {model_path} "
             "(run the export stage: dvc repro export)"
         )
-    preferred = [f for f in found if f.endswith(f"int8_{detect_quantization()}.onnx")]
-    return preferred[0] if preferred else found[0]
-
-
-def detect_quantization() -> str:
-    """The best dynamic int8 preset of optimum for this CPU: avx512_vnni > avx512 > avx2 (arm64 on ARM)."""
-    import platform
-
-    if platform.machine().lower() in ("arm64", "aarch64"):
-        return "arm64"
-    flags: set[str] = set()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
-    if "avx512_vnni" in flags:
-        return "avx512_vnni"
-    if "avx512f" in flags:
-        return "avx512"
-    return "avx2"
+    # This CPU's preset first; the 7-bit avx2 file (what export writes by default) suits any x86 CPU.
+    for preset in (detect_quantization(), "avx2"):
+        preferred = [f for f in found if f.endswith(f"int8_{preset}.onnx")]
+        if preferred:
+            return preferred[0]
+    return found[0]
 
 
 def check_model_dir(model_path: Path | str) -> Path:
@@ -162,16 +149,13 @@ def load_model(
     )
 
 
-def encode(model: SentenceTransformer, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+def encode(
+    model: SentenceTransformer, texts: Sequence[str], batch_size: int = 32, desc: str = "encode"
+) -> np.ndarray:
     """L2-normalised float32 embeddings; plain ``encode`` so the model's default prompt applies."""
-    emb = model.encode(
-        list(texts),
-        batch_size=batch_size,
-        convert_to_numpy=True,
-        normalize_embeddings=True,
-        show_progress_bar=False,
-    )
-    return np.asarray(emb, dtype=np.float32)
+    from pipeline.progress import encode_texts
+
+    return encode_texts(model, texts, desc, batch_size=batch_size, normalize_embeddings=True)
 
 
 # --- postings -----------------------------------------------------------------------------------------

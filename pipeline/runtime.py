@@ -2,19 +2,71 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import random
+import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 from pipeline.config import Config, ConfigError, load_config
+from pipeline.models.resolve import MISTRAL_MODEL_TYPES
+from pipeline.progress import readable_stderr
+
+
+class _DropMessages(logging.Filter):
+    def __init__(self, *prefixes: str) -> None:
+        super().__init__()
+        self.prefixes = prefixes
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.prefixes)
+
+
+class _FalseMistralRegexWarning(logging.Filter):
+    """transformers 4.57.3-4.57.6 warn "incorrect regex pattern" for every local tokenizer over 100k tokens
+    that they saved themselves, Mistral or not (huggingface/transformers#44031, fixed in v5 by #45444).
+    Folders the pipeline writes declare ``fix_mistral_regex=False`` (pipeline.models.resolve.save_model), but
+    optimum and sentence-transformers also load them, and temporary copies, through AutoTokenizer. Dropped
+    only when the folder's config.json names a model type that is not a Mistral one."""
+
+    _PATTERN = re.compile(r"^The tokenizer you are loading from '(.*)' with an incorrect regex pattern")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        match = self._PATTERN.match(record.getMessage())
+        if not match:
+            return True
+        try:
+            config = json.loads((Path(match.group(1)) / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return True
+        return config.get("model_type") in MISTRAL_MODEL_TYPES
+
+
+# The model folders set the prefix convention as their default prompt on purpose (see
+# pipeline.models.resolve.apply_model_settings); sentence-transformers announces it on every load.
+_NOTICES: dict[str, logging.Filter] = {
+    "sentence_transformers.base.model": _DropMessages("Default prompt name is set to"),
+    "transformers.tokenization_utils_base": _FalseMistralRegexWarning(),
+}
+
+
+def quiet_library_notices() -> None:
+    """Drop library notices that describe our own deliberate settings (each filter names its message)."""
+    for name, notice in _NOTICES.items():
+        logger = logging.getLogger(name)
+        if notice not in logger.filters:
+            logger.addFilter(notice)
 
 
 def apply_runtime(cfg: Config) -> None:
     """Thread count and seeds from the config; imports torch only if a stage already did."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    quiet_library_notices()
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch = sys.modules.get("torch")
@@ -25,6 +77,10 @@ def apply_runtime(cfg: Config) -> None:
 
 def run_stage(main: Callable[[Config], None], argv: list[str] | None = None) -> None:
     """Entry point of ``python -m pipeline.<stage> [params.yaml]``: config errors exit 2 with one line."""
+    # Under dvc stdout is a pipe: line buffering shows each stage line when it happens, not at exit.
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)
+    readable_stderr()
     args = sys.argv[1:] if argv is None else argv
     params = args[0] if args else "params.yaml"
     try:

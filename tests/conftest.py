@@ -5,6 +5,7 @@ Both are built once per session, deterministically, in a few seconds, fully offl
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 from collections.abc import Callable, Iterator, Sequence
@@ -211,3 +212,15 @@ def config_error(overrides: dict[str, Any]) -> ConfigError:
     with pytest.raises(ConfigError) as info:
         parse_config(raw)
     return info.value
+
+
+class LogRecords(logging.Handler):
+    """Collects the messages a logger emits (add it with ``logger.addHandler``): transformers' loggers do not
+    propagate to the root logger, so pytest's caplog does not see them."""
+
+    def __init__(self, level: int = logging.INFO) -> None:
+        super().__init__(level)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())

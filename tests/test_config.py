@@ -32,6 +32,13 @@ def test_every_option_of_every_group_validates(group: str) -> None:
         compose_config([f"{group}={option.stem}"])
 
 
+def test_quality_train_preset_changes_only_the_recipe() -> None:
+    default, quality = compose_dict()["train"], compose_dict(["train=quality"])["train"]
+    changed = {k for k in default if default[k] != quality[k]}
+    assert changed == {"max_steps", "learning_rate", "eval_steps", "freeze_layers"}
+    assert quality["freeze_layers"] < default["freeze_layers"] and quality["max_steps"] > default["max_steps"]
+
+
 def test_conf_defaults_list_puts_self_first() -> None:
     defaults = yaml.safe_load((CONF_DIR / "config.yaml").read_text())["defaults"]
     assert defaults[0] == "_self_"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import socket
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 import yaml
 
 from pipeline.config.compose import compose_config, compose_dict
+from pipeline.cpu import detect_quantization
 from pipeline.export import (
     ParityError,
     check_parity,
@@ -30,7 +32,6 @@ from pipeline.export import (
     parity_report,
     parity_sample,
 )
-from pipeline.match import detect_quantization
 from pipeline.model_card import flatten_metrics, fmt
 from tests.conftest import TINY_OVERRIDES
 
@@ -170,6 +171,41 @@ def test_detect_quantization_is_a_valid_preset() -> None:
     assert detect_quantization() in QUANTIZATIONS[1:]
 
 
+@pytest.mark.parametrize(
+    ("here", "preset"),
+    [("avx512_vnni", "avx2"), ("avx512", "avx2"), ("avx2", "avx2"), ("arm64", "arm64")],
+)
+def test_auto_int8_preset_is_one_file_for_every_x86_cpu(
+    monkeypatch: pytest.MonkeyPatch, here: str, preset: str
+) -> None:
+    import pipeline.export as export
+
+    monkeypatch.setattr(export, "detect_quantization", lambda: here)
+    assert export.int8_preset("auto") == preset
+    assert export.int8_preset("avx512_vnni") == "avx512_vnni"
+
+
+def test_x86_without_vnni_gets_signed_7bit_weights() -> None:
+    """U8S8 runs ONNX Runtime's fast AVX2 kernel; 7-bit weights keep its int16 sums from saturating."""
+    from onnxruntime.quantization import QuantType
+
+    from pipeline.export import _quantization_config
+
+    for preset in ("avx2", "avx512"):
+        q = _quantization_config(preset, [])
+        assert (q.weights_dtype, q.activations_dtype, q.reduce_range) == (
+            QuantType.QInt8,
+            QuantType.QUInt8,
+            True,
+        )
+    vnni = _quantization_config("avx512_vnni", ["/x/MatMul"])
+    assert (vnni.weights_dtype, vnni.reduce_range, vnni.nodes_to_exclude) == (
+        QuantType.QInt8,
+        False,
+        ["/x/MatMul"],
+    )
+
+
 # --- card generation offline -----------------------------------------------------------------------------
 
 
@@ -291,7 +327,10 @@ def test_export_writes_every_artifact(exported: Path) -> None:
     model = exported / "data" / "export" / "model"
     assert (model / "README.md").is_file() and (model / "modules.json").is_file()
     assert (model / "onnx" / "model.onnx").is_file()
-    assert list((model / "onnx").glob("model_*int8_*.onnx"))
+    int8 = [p.name for p in (model / "onnx").glob("model_*int8_*.onnx")]
+    assert int8 == [
+        "model_qint8_arm64.onnx" if platform.machine() in ("arm64", "aarch64") else "model_qint8_avx2.onnx"
+    ]
     assert not list((exported / "data" / "export").glob(".model.*"))  # no temp folder left behind
     report = json.loads((exported / "metrics" / "export.json").read_text())
     cfg = compose_config([*TINY_OVERRIDES])

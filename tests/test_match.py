@@ -169,6 +169,34 @@ def test_api_rejects_bad_query_and_k_before_encoding(fake_model: Path) -> None:
     assert backend_file(fake_model, "torch") is None
 
 
+@pytest.mark.parametrize(
+    ("files", "cpu_preset", "int8"),
+    [
+        (
+            ["model_qint8_avx2.onnx", "model_qint8_avx512_vnni.onnx"],
+            "avx512_vnni",
+            "model_qint8_avx512_vnni.onnx",
+        ),
+        (["model_qint8_avx512_vnni.onnx", "model_qint8_avx2.onnx"], "avx2", "model_qint8_avx2.onnx"),
+        # What export writes by default: the 7-bit avx2 file, used on every x86 CPU.
+        (["model_qint8_avx2.onnx"], "avx512_vnni", "model_qint8_avx2.onnx"),
+        (["model_qint8_avx512_vnni.onnx", "model_qint8_avx2.onnx"], "avx512", "model_qint8_avx2.onnx"),
+        # A folder from an older export: whatever int8 file there is.
+        (["model_quint8_avx2.onnx"], "avx512_vnni", "model_quint8_avx2.onnx"),
+    ],
+)
+def test_backend_file_picks_the_int8_file_for_this_cpu(
+    fake_model: Path, monkeypatch: pytest.MonkeyPatch, files: list[str], cpu_preset: str, int8: str
+) -> None:
+    import pipeline.match as match
+
+    (fake_model / "onnx").mkdir(exist_ok=True)
+    for name in files:
+        (fake_model / "onnx" / name).write_bytes(b"")
+    monkeypatch.setattr(match, "detect_quantization", lambda: cpu_preset)
+    assert backend_file(fake_model, "onnx-int8") == f"onnx/{int8}"
+
+
 # --- with a real (tiny) model -----------------------------------------------------------------------------
 
 

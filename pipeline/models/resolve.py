@@ -7,10 +7,11 @@ a missing model fails at once with guidance instead of waiting on a network that
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config.model import ModelConfig
 
@@ -22,6 +23,7 @@ __all__ = [
     "apply_model_settings",
     "load_base_model",
     "resolve_base_model",
+    "save_model",
     "set_offline_mode",
 ]
 
@@ -142,6 +144,29 @@ def apply_model_settings(model: SentenceTransformer, cfg: ModelConfig) -> Senten
     return model
 
 
+# transformers 4.57.3-4.57.6 warn "incorrect regex pattern ... set fix_mistral_regex=True" when they load a
+# local tokenizer of over 100k tokens whose config.json was written by those versions, Mistral or not
+# (huggingface/transformers#44031; v5 returns early for non-Mistral models, #45444). An explicit
+# fix_mistral_regex=False is what that check honours: the folder declares it, so every load of it is quiet,
+# ours and a user's plain SentenceTransformer(path). Mistral-family folders keep the check.
+MISTRAL_MODEL_TYPES = ("mistral", "mistral3", "voxtral", "ministral", "pixtral")
+_ST_CONFIG = "sentence_bert_config.json"
+
+
+def save_model(model: SentenceTransformer, folder: Path | str, **kwargs: Any) -> None:
+    """``model.save`` plus the tokenizer declaration above (a save rewrites the module config without it)."""
+    model.save(str(folder), **kwargs)
+    folder = Path(folder)
+    config, st_config = folder / "config.json", folder / _ST_CONFIG
+    if not (config.is_file() and st_config.is_file()):
+        return
+    if json.loads(config.read_text(encoding="utf-8")).get("model_type") in MISTRAL_MODEL_TYPES:
+        return
+    data = json.loads(st_config.read_text(encoding="utf-8"))
+    data.setdefault("processor_kwargs", {})["fix_mistral_regex"] = False
+    st_config.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
 def resolve_base_model(
     cfg: ModelConfig,
     out_dir: Path,
@@ -157,7 +182,7 @@ def resolve_base_model(
         work = tmp.parent / f".{out_dir.name}.work-{os.getpid()}"
         try:
             model = load_base_model(cfg, tiny_texts=tiny_texts, seed=seed, work_dir=work)
-            apply_model_settings(model, cfg).save(str(tmp))
+            save_model(apply_model_settings(model, cfg), tmp)
         finally:
             import shutil
 
