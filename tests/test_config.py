@@ -49,6 +49,10 @@ def test_conf_defaults_list_puts_self_first() -> None:
     ("key", "value", "allowed"),
     [
         ("seed", -1, ">= 0"),
+        ("seed", 2**32, "<= 4294967295"),  # numpy's bound: was a numpy traceback (#12)
+        ("data.seed", 2**32, "<= 4294967295"),
+        ("data.rules.weight_region", float("inf"), "finite numbers"),
+        ("data.score_bins", [0.0, float("nan"), 1.0], "finite numbers"),
         ("runtime.num_threads", 0, ">= 1"),
         ("data.num_pairs", 0, ">= 1"),
         ("data.split.train", 0.9, "sums to 1"),

@@ -442,12 +442,27 @@ def test_killed_training_resumes_from_its_last_checkpoint(
         ("train.max_train_samples", 0, ">= 1"),
         ("train.batches", "sometimes", "'rule_blocks'"),
         ("train.block_profiles", 0, ">= 1"),
+        # Found by the bad-input audit (#12): each used to run, silently or into a traceback.
+        ("train.weight_decay", float("inf"), "finite numbers"),
+        ("train.learning_rate", float("nan"), "finite numbers"),
+        ("train.max_steps", -5, "a positive number of steps, or -1"),
+        ("train.max_steps", 0, "a positive number of steps, or -1"),
+        ("train.batch_size", 100, "a multiple of train.block_profiles (16)"),
     ],
 )
 def test_training_config_errors_name_key_value_and_allowed(key: str, value: object, allowed: str) -> None:
     err = config_error({key: value})
     assert err.key.startswith(key)
     assert allowed in err.allowed
+
+
+def test_max_steps_minus_one_trains_by_epochs(tmp_path: Path) -> None:
+    from pipeline.config.compose import compose_config
+    from pipeline.train import training_arguments
+
+    cfg = compose_config(["train.max_steps=-1", "train.epochs=2"])
+    args = training_arguments(cfg, tmp_path)
+    assert (args.max_steps, args.num_train_epochs) == (-1, 2.0)
 
 
 def test_train_stage_without_base_model_says_what_to_run(

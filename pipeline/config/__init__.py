@@ -8,6 +8,7 @@ problem becomes a :class:`ConfigError` naming the key, the value and what is all
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from pipeline.config.train import TrainConfig
 __all__ = ["Config", "ConfigError", "load_config", "parse_config"]
 
 DEFAULT_PARAMS = Path("params.yaml")
+MAX_SEED = 2**32 - 1  # numpy's RandomState/default_rng bound; torch accepts more
 
 
 @dataclass
@@ -56,7 +58,7 @@ class Config:
     export: ExportConfig
 
     def validate(self) -> None:
-        check_range("seed", self.seed, 0)
+        check_range("seed", self.seed, 0, MAX_SEED)
         # Blocks are scored with the rules, from the attributes that only generated pairs carry.
         check(
             not (
@@ -88,7 +90,12 @@ def _validate_tree(obj: Any, prefix: str = "") -> None:
     if not dataclasses.is_dataclass(obj):
         return
     for f in dataclasses.fields(obj):
-        _validate_tree(getattr(obj, f.name), f"{prefix}.{f.name}" if prefix else f.name)
+        key, value = f"{prefix}.{f.name}" if prefix else f.name, getattr(obj, f.name)
+        # YAML reads .inf and .nan as floats that every range check would let through (nan compares False).
+        numbers = value if isinstance(value, list | tuple) else [value]
+        bad = [v for v in numbers if isinstance(v, float) and not math.isfinite(v)]
+        check(not bad, key, value, "finite numbers (no .inf or .nan)")
+        _validate_tree(value, key)
     if hasattr(obj, "validate"):
         try:
             obj.validate()

@@ -176,7 +176,7 @@ class DataConfig:
         else:
             # input == catalog is checked by the generate stage, after a missing catalog (a clearer error).
             check(ext is None, "external", "(set)", "null when source is 'synthetic'")
-        check_range("seed", self.seed, 0)
+        check_range("seed", self.seed, 0, 2**32 - 1)  # numpy's bound
         check_range("num_pairs", self.num_pairs, 1)
         check_range("num_profiles", self.num_profiles, 1)
         check_range("num_postings", self.num_postings, 1)

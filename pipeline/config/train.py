@@ -51,6 +51,20 @@ class TrainConfig:
         check_range("frozen_cache_mb", self.frozen_cache_mb, 0)
         check_choice("batches", self.batches, list(BATCHES))
         check_range("block_profiles", self.block_profiles, 1, self.batch_size)
+        check(
+            self.max_steps == -1 or self.max_steps >= 1,
+            "max_steps",
+            self.max_steps,
+            "a positive number of steps, or -1 to train for `epochs`",
+        )
+        if self.batches == "rule_blocks":
+            # A block is block_profiles x (batch_size // block_profiles) pairs: a remainder is dropped.
+            check(
+                self.batch_size % self.block_profiles == 0,
+                "batch_size",
+                self.batch_size,
+                f"a multiple of train.block_profiles ({self.block_profiles}) with batches=rule_blocks",
+            )
         if self.max_train_samples is not None:
             check_range("max_train_samples", self.max_train_samples, 1)
             check(
