@@ -78,6 +78,7 @@ class Precision:
     setting: str  # what the config asked for: auto, fp32 or bf16
     dtype: str  # what runs: fp32 or bf16
     reason: str
+    native_bf16: bool  # whether this CPU computes bf16 natively (what auto decides on)
 
     @property
     def bf16(self) -> bool:
@@ -90,10 +91,10 @@ def resolve_precision(setting: str) -> Precision:
         raise ValueError(f"precision {setting!r} is not one of {PRECISIONS}")
     native, why = native_bf16()
     if setting == "auto":
-        return Precision(setting, "bf16" if native else "fp32", why)
+        return Precision(setting, "bf16" if native else "fp32", why, native)
     if setting == "bf16" and not native:
-        return Precision(setting, "bf16", f"{why}; asked for explicitly")
-    return Precision(setting, setting, "asked for explicitly")
+        return Precision(setting, "bf16", f"{why}; asked for explicitly", native)
+    return Precision(setting, setting, "asked for explicitly", native)
 
 
 def bf16_slowdown(rows: int = 256, repeats: int = 3) -> float:

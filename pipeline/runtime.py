@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import random
 import re
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
 from pipeline.config import Config, ConfigError, load_config
-from pipeline.models.resolve import MISTRAL_MODEL_TYPES
+from pipeline.models.resolve import is_mistral_folder
 from pipeline.progress import readable_stderr
 
 
@@ -38,13 +36,7 @@ class _FalseMistralRegexWarning(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         match = self._PATTERN.match(record.getMessage())
-        if not match:
-            return True
-        try:
-            config = json.loads((Path(match.group(1)) / "config.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return True
-        return config.get("model_type") in MISTRAL_MODEL_TYPES
+        return not match or is_mistral_folder(match.group(1)) is not False
 
 
 # The model folders set the prefix convention as their default prompt on purpose (see

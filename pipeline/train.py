@@ -565,7 +565,7 @@ def choose_precision(setting: str) -> Precision:
     emulated still runs, with a warning that gives the slowdown measured here."""
     precision = resolve_precision(setting)
     print(f"train: precision {precision.dtype} ({setting}): {precision.reason}")
-    if precision.bf16 and setting == "bf16" and not resolve_precision("auto").bf16:
+    if precision.bf16 and not precision.native_bf16:
         slowdown = bf16_slowdown()
         print(
             f"warning: train.precision=bf16 on a CPU without native bf16: a probe matmul ran "

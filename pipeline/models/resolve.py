@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ModelNotFoundError",
     "apply_model_settings",
+    "is_mistral_folder",
     "load_base_model",
     "resolve_base_model",
     "save_model",
@@ -153,14 +154,20 @@ MISTRAL_MODEL_TYPES = ("mistral", "mistral3", "voxtral", "ministral", "pixtral")
 _ST_CONFIG = "sentence_bert_config.json"
 
 
+def is_mistral_folder(folder: Path | str) -> bool | None:
+    """Whether the folder's config.json names a Mistral-family model type; None without a readable one."""
+    try:
+        config = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return config.get("model_type") in MISTRAL_MODEL_TYPES
+
+
 def save_model(model: SentenceTransformer, folder: Path | str, **kwargs: Any) -> None:
     """``model.save`` plus the tokenizer declaration above (a save rewrites the module config without it)."""
     model.save(str(folder), **kwargs)
-    folder = Path(folder)
-    config, st_config = folder / "config.json", folder / _ST_CONFIG
-    if not (config.is_file() and st_config.is_file()):
-        return
-    if json.loads(config.read_text(encoding="utf-8")).get("model_type") in MISTRAL_MODEL_TYPES:
+    st_config = Path(folder) / _ST_CONFIG
+    if not st_config.is_file() or is_mistral_folder(folder) is not False:
         return
     data = json.loads(st_config.read_text(encoding="utf-8"))
     data.setdefault("processor_kwargs", {})["fix_mistral_regex"] = False
