@@ -34,7 +34,7 @@ import torch  # before run_stage, so that apply_runtime sets its thread count
 
 from pipeline.config import Config, ConfigError
 from pipeline.cpu import resolve_precision
-from pipeline.io import atomic_path, write_json
+from pipeline.io import atomic_path, remove, write_json
 from pipeline.metrics.calibration import calibration_table
 from pipeline.metrics.errors import FACTOR_COLUMNS, TABLE_COLUMNS, factor_error_table
 from pipeline.metrics.retrieval import (
@@ -264,15 +264,16 @@ def evaluate_model(
     cfg: Config,
     *,
     bf16: bool = False,
-) -> tuple[dict[str, float], np.ndarray]:
-    """One model's flat metrics and the cosine of every analysed row (``bf16``: encode under autocast)."""
-    from sentence_transformers import SentenceTransformer
-
+) -> tuple[dict[str, float], np.ndarray, dict[str, int]]:
+    """One model's flat metrics, the cosine of every analysed row (``bf16``: encode under autocast) and how
+    many of the texts it read were cut at its ``max_seq_length``."""
     from pipeline.metrics.evaluators import EmbeddingCache, ir_binary_metrics, sts_metrics
+    from pipeline.models.resolve import load_folder
 
     if not (model_dir / "modules.json").exists() and not (model_dir / "config.json").exists():
         raise FileNotFoundError(f"{model_dir} is not a sentence-transformers model folder")
-    model = SentenceTransformer(str(model_dir), device="cpu")
+    model = load_folder(model_dir)
+    truncated = truncation_counts(model, data, sts, extra)
     cache = EmbeddingCache(model, cfg.eval.batch_size, desc=f"evaluate: {model_dir.name}")
     start = time.perf_counter()
     # One encode call per prompt: profiles as queries, postings as documents (as in training).
@@ -293,7 +294,26 @@ def evaluate_model(
         sts_extra = sts_metrics(cache, frame["sentence1"], frame["sentence2"], frame["score"])
         metrics |= {f"sts_{name}_{k}": v for k, v in sts_extra.items()}
     cosines = similarity[data.analysis["qi"].to_numpy(), data.analysis["di"].to_numpy()]
-    return metrics, cosines.astype(np.float64)
+    return metrics, cosines.astype(np.float64), truncated
+
+
+def truncation_counts(
+    model: Any, data: EvalData, sts: pd.DataFrame, extra: dict[str, pd.DataFrame]
+) -> dict[str, int]:
+    """Distinct texts longer than ``model.max_seq_length`` tokens (with their prompt): the model reads their
+    beginning only, so a metric over them says nothing about the rest."""
+    from pipeline.models.resolve import count_truncated
+
+    counts = {
+        "max_seq_length": int(model.max_seq_length),
+        "queries": count_truncated(model, dict.fromkeys([*data.query_texts, *sts["query_text"]]), QUERY),
+        "documents": count_truncated(model, dict.fromkeys([*data.doc_texts, *sts["doc_text"]]), DOCUMENT),
+    }
+    for name, frame in extra.items():
+        counts[name] = count_truncated(model, dict.fromkeys([*frame["sentence1"], *frame["sentence2"]]))
+    if any(v for k, v in counts.items() if k != "max_seq_length"):
+        _log(f"warning: texts longer than {model.max_seq_length} tokens were truncated: {counts}")
+    return counts
 
 
 def delta(base: dict[str, float], finetuned: dict[str, float]) -> dict[str, float]:
@@ -355,12 +375,16 @@ def main(cfg: Config) -> None:
     _log(f"encoding in {precision.dtype} ({cfg.train.precision}): {precision.reason}")
     results: dict[str, dict[str, float]] = {}
     cosines: dict[str, np.ndarray] = {}
+    truncated: dict[str, dict[str, int]] = {}
     for name, model_dir in MODEL_DIRS.items():
-        results[name], cosines[name] = evaluate_model(model_dir, data, sts, extra, cfg, bf16=precision.bf16)
-    info = data.info | {"n_sts_pairs": len(sts), "precision": precision.dtype}
+        results[name], cosines[name], truncated[name] = evaluate_model(
+            model_dir, data, sts, extra, cfg, bf16=precision.bf16
+        )
+    info = data.info | {"n_sts_pairs": len(sts), "precision": precision.dtype, "truncated_texts": truncated}
     info |= {f"n_sts_{k}_pairs": len(f) for k, f in extra.items()}
     if data.info["n_queries_with_relevant"] == 0:
         info["retrieval"] = f"no test profile has a posting scoring >= {cfg.eval.relevance_threshold}"
+    remove(METRICS_PATH)  # goes with the plot files: removed before they are replaced, written after
     write_plots(data, cosines, cfg)
     write_json(
         METRICS_PATH,

@@ -1,17 +1,18 @@
 """DVC stage ``export``: the fine-tuned model as a shippable folder, with ONNX, int8 ONNX and a model card.
 
 Reads ``data/model`` (train stage), ``data/split`` and the metrics of the data, split and evaluate stages.
-Writes, atomically:
+Writes:
 
 * ``data/export/model/``: a sentence-transformers folder (loads with ``SentenceTransformer(path)``), its
-  ``onnx/model.onnx`` and ``onnx/model_qint8_<preset>.onnx`` (``quint8`` for avx2), made with
-  sentence-transformers' export utilities (load with ``backend="onnx", model_kwargs={"file_name": ...}``),
-  and ``README.md``, the model card (:mod:`pipeline.model_card`).
+  ``onnx/model.onnx`` and ``onnx/model_qint8_<preset>.onnx``, made with sentence-transformers' export
+  utilities (load with ``backend="onnx", model_kwargs={"file_name": ...}``), ``README.md``, the model card
+  (:mod:`pipeline.model_card`), and ``manifest.json``: hash of the config the model depends on, hashes of
+  the data, the metrics (evaluation + parity), library versions and the sha256 of every other file in the
+  folder. The folder is built aside and swapped in whole, so files and manifest always agree.
 * ``metrics/export.json``: parity of each ONNX file against PyTorch on test-split texts: mean/min cosine
   of the embeddings and the Spearman of cosine vs rule score on test pairs. A figure past its gate
   (``export.min_mean_cosine``, ``export.max_spearman_drop``) fails the stage and nothing is written.
-* ``data/export/manifest.json``: hash of the config the model depends on, hashes of the data, the
-  metrics (evaluation + parity), library versions and the model's files.
+  It is removed before the folder is swapped and written after, so it never describes another folder.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ import torch  # before run_stage, so that apply_runtime sets its thread count
 
 from pipeline.config import Config, to_dict
 from pipeline.cpu import detect_quantization
-from pipeline.io import atomic_path, write_json
-from pipeline.match import ONNX_FILE, encode, load_model
+from pipeline.io import atomic_path, file_sha256, write_json
+from pipeline.match import MANIFEST, ONNX_FILE, encode, load_model
 from pipeline.models.resolve import save_model
 from pipeline.progress import heartbeat
 from pipeline.runtime import run_stage
@@ -57,6 +58,7 @@ __all__ = [
     "model_params",
     "parity_report",
     "parity_sample",
+    "tree_sha256",
 ]
 
 MODEL_PARAMS = ("seed", "data", "model", "loss", "train")  # what data/model is a function of
@@ -80,7 +82,6 @@ class ExportPaths:
     model_dir: Path = Path("data/model")
     split_dir: Path = Path("data/split")
     out_dir: Path = Path("data/export/model")
-    manifest: Path = Path("data/export/manifest.json")
     eval_metrics: Path = Path("metrics/eval.json")
     data_metrics: Path = Path("metrics/data.json")
     split_metrics: Path = Path("metrics/split.json")
@@ -109,13 +110,8 @@ def config_hash(cfg: Config) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def file_md5(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "md5").hexdigest()
-
-
-def tree_md5(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): file_md5(p) for p in sorted(root.rglob("*")) if p.is_file()}
+def tree_sha256(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): file_sha256(p) for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def dvc_lock_hashes(lock: Path) -> dict[str, str]:
@@ -310,7 +306,8 @@ def export(cfg: Config, paths: ExportPaths | None = None) -> dict[str, Any]:
     texts, pairs = parity_sample(test, cfg.export.parity_max_texts, cfg.seed)
 
     onnx_files: dict[str, str] = {}
-    with atomic_path(paths.out_dir) as tmp:
+    # The metrics file is removed as the new folder comes in and written after it (pipeline.io).
+    with atomic_path(paths.out_dir, stale=[paths.export_metrics]) as tmp:
         # Saving again (rather than copying) keeps only what loading needs, and the card is ours to write.
         save_model(model, tmp, create_model_card=False)
         candidates: dict[str, np.ndarray] = {}
@@ -343,36 +340,36 @@ def export(cfg: Config, paths: ExportPaths | None = None) -> dict[str, Any]:
         )
         card_model = load_model(tmp, "torch", num_threads=threads)
         (tmp / "README.md").write_text(build_model_card(card_model, inputs), encoding="utf-8")
-        model_files = tree_md5(tmp)
+        manifest = {
+            "model": {
+                "path": paths.model_ref,
+                "type": "sentence-transformers",
+                "onnx_files": onnx_files,
+                "quantization": preset if cfg.export.quantize else None,
+                "files_sha256": tree_sha256(tmp),
+            },
+            "config_hash": config_hash(cfg),
+            "config_hash_of": list(MODEL_PARAMS),
+            "config": model_params(cfg),
+            "data": {
+                "split_sha256": {p.name: file_sha256(p) for p in sorted(paths.split_dir.glob("*.parquet"))},
+                "dvc_lock_md5": dvc_lock_hashes(paths.dvc_lock),
+            },
+            "metrics": {"eval": eval_metrics, "export": report},
+            "versions": versions(),
+            "git_commit": git_commit(),
+        }
+        write_json(tmp / MANIFEST, manifest)
 
     write_json(paths.export_metrics, report)
-    manifest = {
-        "model": {
-            "path": paths.model_ref,
-            "type": "sentence-transformers",
-            "onnx_files": onnx_files,
-            "quantization": preset if cfg.export.quantize else None,
-            "files_md5": model_files,
-        },
-        "config_hash": config_hash(cfg),
-        "config_hash_of": list(MODEL_PARAMS),
-        "config": model_params(cfg),
-        "data": {
-            "split_md5": {p.name: file_md5(p) for p in sorted(paths.split_dir.glob("*.parquet"))},
-            "dvc_lock_md5": dvc_lock_hashes(paths.dvc_lock),
-        },
-        "metrics": {"eval": eval_metrics, "export": report},
-        "versions": versions(),
-        "git_commit": git_commit(),
-    }
-    write_json(paths.manifest, manifest)
     for backend, fig in report.items():
         if isinstance(fig, dict):
             print(
                 f"export: {backend}: mean cosine {fig['mean_cosine']:.4f}, spearman {fig['spearman']:.4f} "
                 f"(torch {report['torch_spearman']:.4f})"
             )
-    print(f"export: wrote {paths.out_dir} and {paths.manifest} in {time.perf_counter() - started:.1f} s")
+    took = time.perf_counter() - started
+    print(f"export: wrote {paths.out_dir} and {paths.export_metrics} in {took:.1f} s")
     return report
 
 

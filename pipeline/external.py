@@ -40,6 +40,7 @@ import itertools
 import json
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -308,6 +309,7 @@ def load_external(ext: ExternalConfig, root: Path) -> pa.Table:
     first: list[np.ndarray] = []
     second: list[np.ndarray] = []
     scores: list[np.ndarray] = []
+    where: list[np.ndarray] = []  # "file row N" of each output row, for the duplicate report
     raw_max = -np.inf
     for file, fmt, name in data_files(ext, root):
         raw = _read(file, fmt, name, wanted)
@@ -323,12 +325,14 @@ def load_external(ext: ExternalConfig, root: Path) -> pa.Table:
             first.append(s1)
             second.append(s2)
             scores.append((score - lo) / (hi - lo))
+            where.append(np.array([f"{raw.name} {raw.unit} {r}" for r in raw.rows], dtype=object))
         else:
             a, p, n = _triplet_texts(raw, roles)
             # Two rows per triplet, positive first: (anchor, positive, 1.0), (anchor, negative, 0.0).
             first.append(np.repeat(a, 2))
             second.append(np.column_stack([p, n]).ravel())
             scores.append(np.tile([1.0, 0.0], len(a)))
+            where.append(np.repeat([f"{raw.name} {raw.unit} {r}" for r in raw.rows], 2).astype(object))
     if ext.kind == "pairs" and ext.score_range is not None and ext.score_range[1] > 1 and raw_max <= 1:
         print(
             f"warning: every score in {ext.path} is <= 1 but data.external.score_range is "
@@ -336,6 +340,7 @@ def load_external(ext: ExternalConfig, root: Path) -> pa.Table:
             file=sys.stderr,
         )
     profile_text, posting_text = np.concatenate(first), np.concatenate(second)
+    check_duplicates(ext, profile_text, posting_text, np.concatenate(scores), np.concatenate(where))
     # One id per distinct text over both sides, in order of first appearance.
     ids, _ = pd.factorize(np.concatenate([profile_text, posting_text]), sort=False)
     n = len(profile_text)
@@ -352,6 +357,46 @@ def load_external(ext: ExternalConfig, root: Path) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=TRIPLET_PAIR_SCHEMA)
 
 
+def _duplicates(frame: pd.DataFrame) -> tuple[pd.Series, pd.Index]:
+    """Rows (columns a, b, score) that repeat an earlier row exactly; (a, b) pairs with several scores."""
+    repeated = frame.duplicated(["a", "b", "score"], keep="first")
+    sizes = frame[~repeated].groupby(["a", "b"], sort=False).size()
+    return repeated, sizes.index[sizes.to_numpy() > 1]
+
+
+def check_duplicates(
+    ext: ExternalConfig, first: np.ndarray, second: np.ndarray, scores: np.ndarray, where: np.ndarray
+) -> dict[str, int]:
+    """Count rows repeated exactly and pairs scored differently in different rows; warn, or raise
+    :class:`ExternalDataError` naming the rows when ``ext.duplicates`` is ``error``. Returns the counts."""
+    frame = pd.DataFrame({"a": first, "b": second, "score": scores, "where": where})
+    repeated, conflicting = _duplicates(frame)
+    counts = {"duplicate_rows": int(repeated.sum()), "conflicting_pairs": len(conflicting)}
+    if not any(counts.values()):
+        return counts
+    examples = []
+    if counts["duplicate_rows"]:
+        row = frame[repeated].iloc[0]
+        same = frame[(frame.a == row.a) & (frame.b == row.b) & (frame.score == row.score)]["where"]
+        examples.append(f"{same.iloc[0]} is repeated in {same.iloc[1]}")
+    if counts["conflicting_pairs"]:
+        a, b = conflicting[0]
+        rows = frame[(frame.a == a) & (frame.b == b)]
+        scored = ", ".join(f"{w} ({s:g})" for w, s in zip(rows["where"], rows["score"], strict=True))
+        examples.append(f"the pair {_short(a)} / {_short(b)} has different scores (0-1 scale) in {scored}")
+    what = (
+        f"{counts['duplicate_rows']} duplicate row(s) and {counts['conflicting_pairs']} pair(s) scored "
+        f"differently in different rows; e.g. {'; '.join(examples)}"
+    )
+    if ext.duplicates == "error":
+        raise ExternalDataError(ext.path, None, None, f"{what} (data.external.duplicates=error)")
+    print(
+        f"warning: {ext.path}: {what}. They are kept; -S data.external.duplicates=error stops on them",
+        file=sys.stderr,
+    )
+    return counts
+
+
 # --- the generate stage's external path ---------------------------------------------------------------
 
 
@@ -362,9 +407,12 @@ def external_metrics(table: pa.Table, bins: list[float], files: int) -> dict[str
     n = len(frame)
     hist = np.bincount(score_bin(score, bins), minlength=len(bins) - 1)
     edges = [f"{a:g}-{b:g}" for a, b in itertools.pairwise(bins)]
+    repeated, conflicting = _duplicates(frame.set_axis(["a", "b", "score"], axis=1))
     counts = {
         "pairs": n,
         "unique_pairs": len(frame.drop_duplicates(["profile_text", "posting_text"])),
+        "duplicate_rows": int(repeated.sum()),
+        "conflicting_pairs": len(conflicting),
         "profile_texts": int(frame["profile_text"].nunique()),
         "posting_texts": int(frame["posting_text"].nunique()),
         "texts": int(pd.concat([frame["profile_text"], frame["posting_text"]]).nunique()),
@@ -381,10 +429,13 @@ def external_metrics(table: pa.Table, bins: list[float], files: int) -> dict[str
     }
 
 
-def generate_external(data: DataConfig, root: Path, out: Path) -> dict[str, Any]:
-    """Load ``data.external``, write it to ``out`` (parquet, atomically) and return the data metrics."""
+def generate_external(
+    data: DataConfig, root: Path, out: Path, *, stale: Sequence[Path] = ()
+) -> dict[str, Any]:
+    """Load ``data.external``, write it to ``out`` (parquet, atomically, removing ``stale`` as it replaces
+    the old file) and return the data metrics."""
     assert data.external is not None  # validate() requires it for source external
     table = load_external(data.external, root)
-    with atomic_path(out) as tmp, parquet_writer(tmp, table.schema) as writer:
+    with atomic_path(out, stale=stale) as tmp, parquet_writer(tmp, table.schema) as writer:
         writer.write_table(table, row_group_size=data.shard_size)
     return external_metrics(table, data.score_bins, len(data_files(data.external, root)))

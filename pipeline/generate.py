@@ -9,6 +9,7 @@ on the shard size. Same config and seed => byte-identical files.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -155,9 +156,16 @@ class _Stats:
 
 
 def generate_pairs(
-    data: DataConfig, seed: int, catalog: Catalog, out: Path | str, *, block_rows: int = BLOCK_ROWS
+    data: DataConfig,
+    seed: int,
+    catalog: Catalog,
+    out: Path | str,
+    *,
+    block_rows: int = BLOCK_ROWS,
+    stale: Sequence[Path] = (),
 ) -> dict[str, Any]:
-    """Write ``data.num_pairs`` scored pairs to ``out`` (parquet, atomically); return the data metrics."""
+    """Write ``data.num_pairs`` scored pairs to ``out`` (parquet, atomically, removing ``stale`` as it
+    replaces the old file); return the data metrics."""
     check_catalog_fits(data, catalog)
     themes = draw_themes(seed, data.num_groups, catalog)
     profiles = build_profiles(seed, data, catalog, themes)
@@ -167,7 +175,7 @@ def generate_pairs(
     stats = _Stats(data.score_bins, candidates, len(profiles), len(postings))
     memory = pa.default_memory_pool()
     memory.release_unused()  # the pools' temporary chunks
-    with atomic_path(out) as tmp, parquet_writer(tmp, PAIR_SCHEMA) as writer:
+    with atomic_path(out, stale=stale) as tmp, parquet_writer(tmp, PAIR_SCHEMA) as writer:
         pending: list[pa.Table] = []
         buffered = 0
         for positions in sampler.blocks(data.num_pairs, block_rows):
@@ -192,8 +200,10 @@ def generate_pairs(
 def main(cfg: Config, root: Path | None = None) -> None:
     """Generate into ``root`` (default: the working directory, as under ``dvc repro``)."""
     root = Path.cwd() if root is None else Path(root)
+    # The metrics describe the pairs file: removed as a new one comes in, written after it (pipeline.io).
+    stale = [root / METRICS_PATH]
     if cfg.data.source == "external":
-        metrics = generate_external(cfg.data, root, root / PAIRS_PATH)
+        metrics = generate_external(cfg.data, root, root / PAIRS_PATH, stale=stale)
         write_json(root / METRICS_PATH, metrics)
         c = metrics["counts"]
         print(f"generate: {c['pairs']} pairs ({c['texts']} texts) from {cfg.data.input} -> {PAIRS_PATH}")
@@ -204,7 +214,7 @@ def main(cfg: Config, root: Path | None = None) -> None:
     # DVC tracks data.input as this stage's dependency: it must be the catalog read here.
     reads = f"data.catalog ({cfg.data.catalog!r}), the file that this stage reads and DVC tracks"
     check(cfg.data.input == cfg.data.catalog, "data.input", cfg.data.input, reads)
-    metrics = generate_pairs(cfg.data, cfg.data.seed, catalog, root / PAIRS_PATH)
+    metrics = generate_pairs(cfg.data, cfg.data.seed, catalog, root / PAIRS_PATH, stale=stale)
     write_json(root / METRICS_PATH, metrics)
     c = metrics["counts"]
     print(f"generate: {c['pairs']} pairs ({c['unique_pairs']} unique), {c['profiles']} profiles, "

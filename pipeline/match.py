@@ -14,8 +14,13 @@ Python::
 
 Both sides go through plain ``model.encode``: the model folder carries the prefix convention as its
 default prompt (see ``pipeline.models.resolve.apply_model_settings``), exactly as the evaluate stage
-encodes them. The postings' embeddings are cached on disk, keyed by the model files' content and the
-postings, so a second call encodes only the query.
+encodes them. The postings' embeddings are cached on disk, keyed by the sha256 of the content of the
+model files the backend loads and of the postings (hashed on every call: a retrained model can never be
+served stale embeddings), so a second call encodes only the query. A cache entry of the wrong shape or
+dtype, or with non-finite or non-unit rows, is discarded and recomputed with a one-line notice. A folder
+with the export's ``manifest.json`` is checked against it: a file that differs (a partial copy, an edit)
+stops the call. Texts longer than the model's ``max_seq_length`` tokens are ranked on their beginning,
+with a notice.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -34,6 +39,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 
 from pipeline.cpu import detect_quantization
+from pipeline.io import atomic_path, file_sha256, remove_dead_temporaries
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -57,8 +63,10 @@ ONNX_FILE = "onnx/model.onnx"
 INT8_GLOB = "onnx/model_*int8_*.onnx"  # qint8, or quint8 weights for the avx2 preset
 TEXT_COLUMNS = ("text", "posting_text")
 POSTING_SUFFIXES = (".txt", ".csv", ".tsv", ".jsonl", ".parquet")
+MANIFEST = "manifest.json"  # written by the export stage inside the folder: every file's sha256
 # Files that do not change the embeddings: editing the card must not invalidate cached postings.
-NOT_MODEL_FILES = {"README.md", "manifest.json"}
+NOT_MODEL_FILES = {"README.md", MANIFEST}
+UNIT_NORM_TOL = 1e-3  # cached rows are L2-normalised float32
 
 
 class MatchError(ValueError):
@@ -132,7 +140,12 @@ def load_model(
 
     torch.set_num_threads(num_threads)
     if backend == "torch":
-        return SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
+        from pipeline.models.resolve import NotSafetensorsError, load_folder
+
+        try:
+            return load_folder(model_path)
+        except NotSafetensorsError as err:
+            raise MatchError(str(err)) from None
     import onnxruntime as ort
 
     # One intra-op thread per configured core; ORT's default takes them all, which on this 2-core
@@ -180,13 +193,26 @@ def load_postings(path: Path | str | None = None) -> list[str]:
     if suffix not in POSTING_SUFFIXES:
         raise MatchError(f"unsupported postings file {path}: use one of {', '.join(POSTING_SUFFIXES)}")
     if suffix == ".txt":
-        texts = path.read_text(encoding="utf-8").splitlines()
+        texts = _read_utf8(path).splitlines()
     else:
         texts = _read_text_column(path, suffix)
     texts = [t.strip() for t in texts if isinstance(t, str) and t.strip()]
     if not texts:
         raise MatchError(f"no postings in {path}")
     return list(dict.fromkeys(texts))
+
+
+def _read_utf8(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        bad = data[err.start : err.start + 4]
+        raise MatchError(
+            f"postings file {path} is not UTF-8 (byte {err.start}, line {line}: {bad!r}); "
+            "save it as UTF-8, e.g. iconv -f cp949 -t utf-8"
+        ) from None
 
 
 def _read_text_column(path: Path, suffix: str) -> list[str]:
@@ -219,9 +245,10 @@ def default_cache_dir() -> Path:
     return Path(base) / "kmatch" / "embeddings"
 
 
-def model_fingerprint(model_path: Path, backend: str, file_name: str | None, cache_dir: Path) -> str:
-    """sha256 over the content of the files this backend loads (other ONNX files and the card excluded)."""
-    digest = hashlib.sha256(backend.encode())
+def loaded_files(model_path: Path, backend: str, file_name: str | None) -> list[str]:
+    """The files (relative, sorted) that ``backend`` reads: other ONNX files, the card and the manifest
+    excluded, and the PyTorch weights for ONNX (the graph holds its own)."""
+    out = []
     for file in sorted(model_path.rglob("*")):
         rel = file.relative_to(model_path).as_posix()
         if not file.is_file() or rel in NOT_MODEL_FILES or rel.startswith("."):
@@ -229,37 +256,60 @@ def model_fingerprint(model_path: Path, backend: str, file_name: str | None, cac
         if rel.endswith(".onnx") and rel != file_name:
             continue
         if backend != "torch" and rel.endswith((".safetensors", ".bin")):
-            continue  # the ONNX graph holds its own weights
-        digest.update(f"{rel}\0{_file_sha256(file, cache_dir)}\n".encode())
+            continue
+        out.append(rel)
+    return out
+
+
+def model_fingerprint(model_path: Path, backend: str, file_name: str | None) -> str:
+    """sha256 over the content of the files this backend loads, checked against the folder's manifest.
+
+    The content is hashed on every call (0.8 s for the 470 MB safetensors file here, 0.2 s for the int8
+    graph): a memo keyed by size and mtime would serve a retrained model's postings stale.
+    """
+    manifest = _manifest_hashes(model_path)
+    digest = hashlib.sha256(backend.encode())
+    for rel in loaded_files(model_path, backend, file_name):
+        sha = file_sha256(model_path / rel)
+        if manifest is not None and manifest.get(rel) != sha:
+            what = "is not listed in" if rel not in manifest else "differs from"
+            raise MatchError(
+                f"{model_path / rel} {what} {model_path / MANIFEST} (a partial copy or an edited folder): "
+                "copy the exported folder again or rerun `dvc repro export`"
+            )
+        digest.update(f"{rel}\0{sha}\n".encode())
     return digest.hexdigest()
 
 
-def _file_sha256(path: Path, cache_dir: Path) -> str:
-    """Content hash, memoised by (path, size, mtime) so a large model is read once, not on every call."""
-    stat = path.stat()
-    memo_key = hashlib.sha256(f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()).hexdigest()
-    memo = cache_dir / "file-hashes" / memo_key
-    with contextlib.suppress(OSError):
-        return memo.read_text().strip()
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    value = h.hexdigest()
-    with contextlib.suppress(OSError):
-        _atomic_write(memo, value.encode())
-    return value
+def _manifest_hashes(model_path: Path) -> dict[str, str] | None:
+    """``files_sha256`` of the folder's manifest, or None for a folder without one (e.g. data/model)."""
+    path = model_path / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8"))["model"]["files_sha256"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise MatchError(f"{path} is not an export manifest ({type(err).__name__}: {err})") from None
 
 
 def corpus_hash(texts: Sequence[str]) -> str:
     return hashlib.sha256(json.dumps(list(texts), ensure_ascii=False).encode()).hexdigest()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+def cache_problem(cached: np.ndarray, rows: int, dim: int) -> str | None:
+    """Why a cached embedding matrix cannot be served (None: it can)."""
+    if cached.dtype != np.float32 or cached.shape != (rows, dim):
+        return f"{cached.dtype} {cached.shape}, expected float32 ({rows}, {dim})"
+    if not np.isfinite(cached).all():
+        return "non-finite values"
+    norms = np.linalg.norm(cached, axis=1)
+    if rows and np.abs(norms - 1).max() > UNIT_NORM_TOL:
+        return f"rows are not unit vectors (norms {norms.min():.3g} to {norms.max():.3g})"
+    return None
+
+
+def _notice(message: str) -> None:
+    print(f"notice: {message}", file=sys.stderr)
 
 
 # --- matcher ------------------------------------------------------------------------------------------
@@ -278,6 +328,7 @@ class Matcher:
         batch_size: int = 32,
         num_threads: int = 1,
         use_cache: bool = True,
+        notice: Callable[[str], None] = _notice,
     ) -> None:
         self.model_path = check_model_dir(model_path)
         self.backend = backend
@@ -287,36 +338,51 @@ class Matcher:
             raise MatchError("postings must be a non-empty list of non-empty texts")
         self.batch_size = batch_size
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.notice = notice
         self.model = load_model(self.model_path, backend, num_threads=num_threads, file_name=self.file_name)
         self.cache_hit = False
         self.cache_path: Path | None = None
         self.embeddings = self._corpus_embeddings(use_cache)
 
     def _corpus_embeddings(self, use_cache: bool) -> np.ndarray:
+        fingerprint = model_fingerprint(self.model_path, self.backend, self.file_name)
+        self._warn_truncated(self.postings, "posting")
         if not use_cache:
             return encode(self.model, self.postings, self.batch_size)
-        key = hashlib.sha256(
-            f"{model_fingerprint(self.model_path, self.backend, self.file_name, self.cache_dir)}\0"
-            f"{corpus_hash(self.postings)}".encode()
-        ).hexdigest()
+        key = hashlib.sha256(f"{fingerprint}\0{corpus_hash(self.postings)}".encode()).hexdigest()
         self.cache_path = self.cache_dir / f"{key}.npy"
-        with contextlib.suppress(OSError, ValueError):
-            cached = np.load(self.cache_path, allow_pickle=False)
-            if cached.shape[0] == len(self.postings):
+        remove_dead_temporaries(self.cache_dir)
+        dim = self.model.get_embedding_dimension()
+        if self.cache_path.is_file():
+            try:
+                cached = np.load(self.cache_path, allow_pickle=False)
+                problem = cache_problem(cached, len(self.postings), dim)
+            except (OSError, ValueError, EOFError) as err:
+                problem = f"unreadable ({type(err).__name__})"
+            if problem is None:
                 self.cache_hit = True
                 return cached
+            self.notice(f"discarding cached posting embeddings {self.cache_path}: {problem}; encoding again")
         emb = encode(self.model, self.postings, self.batch_size)
-        with contextlib.suppress(OSError):
-            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.cache_path.with_name(f".{self.cache_path.stem}.tmp-{os.getpid()}.npy")
-            np.save(tmp, emb)
-            os.replace(tmp, self.cache_path)
+        with contextlib.suppress(OSError), atomic_path(self.cache_path) as tmp:
+            with tmp.open("wb") as fh:
+                np.save(fh, emb)
         return emb
+
+    def _warn_truncated(self, texts: Sequence[str], what: str) -> None:
+        from pipeline.models.resolve import count_truncated
+
+        n = count_truncated(self.model, texts)
+        if n:
+            many = f"{n} of {len(texts)} {what}s are" if len(texts) > 1 else f"the {what} is"
+            limit = self.model.max_seq_length
+            self.notice(f"{many} longer than the model's {limit} tokens: ranked on the first {limit} only")
 
     def top_k(self, query: str, k: int = 5) -> list[Match]:
         """The ``k`` postings most similar to ``query``, best first (fewer if the corpus is smaller)."""
         check_query(query)
         check_k(k)
+        self._warn_truncated([query.strip()], "query")
         q = encode(self.model, [query.strip()], self.batch_size)[0]
         scores = self.embeddings @ q
         # Stable sort: equal scores keep corpus order, so results are deterministic.

@@ -135,5 +135,5 @@ def encode_texts(
             parts.append(np.asarray(emb, dtype=np.float32))
             bar.update(len(chunk))
     if not parts:
-        return np.zeros((0, model.get_sentence_embedding_dimension() or 0), dtype=np.float32)
+        return np.zeros((0, model.get_embedding_dimension() or 0), dtype=np.float32)
     return np.concatenate(parts, axis=0)

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from pipeline.config import Config
+from pipeline.config import Config, ConfigError
 from pipeline.config.data import SplitConfig, TripletConfig
 from pipeline.external import EXTERNAL_PAIR_SCHEMA, TRIPLET_COLUMN, is_external
 from pipeline.io import atomic_path, write_json
@@ -53,6 +53,10 @@ _STREAM_SPLIT = 100  # random stream of this stage, apart from the generator's
 _ROW_GROUP = 262144
 
 
+class UnsplittableError(ValueError):
+    """The pairs' texts are too connected to fill every split without a text in two splits."""
+
+
 def assign_splits(component: np.ndarray, fractions: SplitConfig, seed: int) -> np.ndarray:
     """Split index (into SPLITS) per row, whole components at a time; raises if a split stays empty."""
     sizes = np.bincount(component)
@@ -67,9 +71,10 @@ def assign_splits(component: np.ndarray, fractions: SplitConfig, seed: int) -> n
         filled[k] += sizes[c]
     empty = [SPLITS[k] for k in range(len(SPLITS)) if filled[k] == 0]
     if empty:
-        raise ValueError(
+        raise UnsplittableError(
             f"cannot fill split(s) {', '.join(empty)}: {len(sizes)} connected component(s) of texts, "
-            f"the largest holds {sizes.max() / len(component):.0%} of {len(component)} rows"
+            f"the largest holds {sizes.max() / len(component):.0%} of {len(component)} rows; rows that share "
+            "a text stay in one split, so the data needs more groups of pairs with no text in common"
         )
     return split_of[component]
 
@@ -159,11 +164,18 @@ def main(cfg: Config, root: Path | None = None) -> None:
     if not source.is_file():
         raise FileNotFoundError(f"{source} not found: run the generate stage first (dvc repro generate)")
     pairs = pq.read_table(source)
-    if is_external(pairs.schema):
-        tables, triplets, blocks, metrics = split_external(pairs, cfg)
-    else:
-        tables, triplets, blocks, metrics = split_pairs(pairs, cfg, load_catalog(cfg.data.catalog))
-    with atomic_path(root / SPLIT_DIR) as tmp:
+    external = is_external(pairs.schema)
+    try:
+        if external:
+            tables, triplets, blocks, metrics = split_external(pairs, cfg)
+        else:
+            tables, triplets, blocks, metrics = split_pairs(pairs, cfg, load_catalog(cfg.data.catalog))
+    except UnsplittableError as err:
+        # What the user can change: their file, or the generator's number of groups.
+        key, value = ("data.input", cfg.data.input) if external else ("data.num_groups", cfg.data.num_groups)
+        raise ConfigError(key, value, f"data that the split stage can split ({err})") from None
+    # The metrics describe the split folder: removed as a new one comes in, written after it (pipeline.io).
+    with atomic_path(root / SPLIT_DIR, stale=[root / METRICS_PATH]) as tmp:
         tmp.mkdir()
         for name in SPLITS:
             write_parquet(tmp / f"{name}.parquet", tables[name], _ROW_GROUP)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -30,9 +31,15 @@ from typing import TYPE_CHECKING, Any
 from pipeline.config import Config, ConfigError, to_dict
 from pipeline.cpu import Precision, bf16_slowdown, resolve_precision
 from pipeline.frozen_cache import FrozenLayerCache
-from pipeline.io import atomic_path, write_json
+from pipeline.io import atomic_path, file_sha256, write_json
 from pipeline.losses import SharedTextLoss, build_loss, train_columns
-from pipeline.models.resolve import DOCUMENT_PROMPT, QUERY_PROMPT, save_model, set_offline_mode
+from pipeline.models.resolve import (
+    DOCUMENT_PROMPT,
+    QUERY_PROMPT,
+    load_folder,
+    save_model,
+    set_offline_mode,
+)
 from pipeline.progress import encode_texts, progress
 from pipeline.runtime import apply_runtime, run_stage
 
@@ -44,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TrainPaths",
+    "TrainingDiverged",
     "config_fingerprint",
     "dev_evaluator",
     "freeze_parameters",
@@ -217,9 +225,7 @@ def _digest_files(paths: Sequence[Path]) -> str:
     for root in paths:
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for p in files:
-            h.update(str(p.relative_to(root.parent)).encode())
-            with p.open("rb") as fh:
-                h.update(hashlib.file_digest(fh, "md5").digest())
+            h.update(f"{p.relative_to(root.parent)}\0{file_sha256(p)}\n".encode())
     return h.hexdigest()
 
 
@@ -235,7 +241,7 @@ def config_fingerprint(cfg: Config, paths: TrainPaths) -> str:
         "precision": resolve_precision(cfg.train.precision).dtype,
     }
     h = hashlib.sha256(json.dumps(relevant, sort_keys=True).encode())
-    names = ["train_triplets" if cfg.loss.uses_triplets else "train", "dev"]
+    names = [train_view(cfg), "dev"]  # exactly the view the run trains on
     h.update(_digest_files([paths.split_dir / f"{n}.parquet" for n in names]).encode())
     h.update(_digest_files([paths.base_model_dir]).encode())
     return h.hexdigest()
@@ -271,6 +277,28 @@ def last_checkpoint(checkpoint_dir: Path, fingerprint: str, *, cleanup: bool = T
     return max(found)[1] if found else None
 
 
+# --- divergence -----------------------------------------------------------------------------------------
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the weights became non-finite: training stops and no model is saved."""
+
+
+def non_finite(params: Sequence[Any]) -> int:
+    """How many of ``params`` hold a NaN or an infinity."""
+    import torch
+
+    return sum(not bool(torch.isfinite(p).all()) for p in params)
+
+
+def _diverged(cfg: Config, what: str, step: int) -> TrainingDiverged:
+    t = cfg.train
+    return TrainingDiverged(
+        f"training diverged: {what} at step {step}; no model was saved. Lower train.learning_rate "
+        f"({t.learning_rate:g}) or train.weight_decay ({t.weight_decay:g}), or check the data's scores"
+    )
+
+
 # --- logging --------------------------------------------------------------------------------------------
 
 
@@ -285,9 +313,21 @@ def _truncate_live(live_dir: Path, max_step: int) -> None:
         tsv.write_text("\n".join(keep) + "\n")
 
 
-def _callbacks(live: Any | None) -> list[Any]:
+def _callbacks(live: Any | None, cfg: Config, trainable: Sequence[Any]) -> list[Any]:
     from dvclive.utils import standardize_metric_name
     from transformers import TrainerCallback
+
+    class FiniteGuard(TrainerCallback):
+        """Stop at the first step whose weights, or whose logged loss, are not finite."""
+
+        def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+            if bad := non_finite(trainable):
+                raise _diverged(cfg, f"{bad} weight tensor(s) became NaN or infinite", state.global_step)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):  # type: ignore[no-untyped-def]
+            loss = (logs or {}).get("loss")
+            if isinstance(loss, float) and not math.isfinite(loss):
+                raise _diverged(cfg, f"the loss became {loss}", state.global_step)
 
     class LiveByStep(TrainerCallback):
         """Log to DVCLive at the trainer's global step (transformers' DVCLiveCallback counts log calls)."""
@@ -343,7 +383,8 @@ def _callbacks(live: Any | None) -> list[Any]:
                 self.bar.close()
                 self.bar = None
 
-    return [LiveByStep(), Checkpoints(), StepProgress()]
+    # The guard first: a diverged step must not reach DVCLive or a checkpoint.
+    return [FiniteGuard(), LiveByStep(), Checkpoints(), StepProgress()]
 
 
 # --- training -------------------------------------------------------------------------------------------
@@ -377,6 +418,8 @@ def training_arguments(cfg: Config, output_dir: Path, **overrides: Any) -> Any:
         "dataloader_num_workers": 0,
         "report_to": "none",
         "disable_tqdm": True,
+        # The Trainer would log a NaN step's loss as the running mean; FiniteGuard needs to see it.
+        "logging_nan_inf_filter": False,
         "prompts": column_prompts(cfg),
         # In-batch negatives must not meet their own text twice in a batch.
         "batch_sampler": BatchSamplers.NO_DUPLICATES
@@ -455,7 +498,7 @@ def train(cfg: Config, paths: TrainPaths | None = None) -> dict[str, Any]:
     set_offline_mode(cfg.model.allow_download)
     import torch  # noqa: F401  (imported before apply_runtime so that thread count and seed apply)
     from dvclive import Live
-    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
+    from sentence_transformers import SentenceTransformerTrainer
     from transformers.trainer_callback import PrinterCallback
 
     apply_runtime(cfg)
@@ -479,7 +522,7 @@ def train(cfg: Config, paths: TrainPaths | None = None) -> dict[str, Any]:
             _truncate_live(paths.live_dir, resumed_step)
 
     precision = choose_precision(cfg.train.precision)
-    model = SentenceTransformer(str(paths.base_model_dir), device="cpu", local_files_only=True)
+    model = load_folder(paths.base_model_dir)
     model.max_seq_length = cfg.model.max_seq_length
     trainable, total = freeze_parameters(model, cfg.train.freeze_embeddings, cfg.train.freeze_layers)
     train_ds = load_train_dataset(cfg, paths.split_dir)
@@ -517,7 +560,7 @@ def train(cfg: Config, paths: TrainPaths | None = None) -> dict[str, Any]:
         train_dataset=train_ds,
         loss=loss,
         evaluator=evaluator,
-        callbacks=_callbacks(live),
+        callbacks=_callbacks(live, cfg, [p for p in model.parameters() if p.requires_grad]),
     )
     # The StepProgress bar shows the loss; the Trainer's PrinterCallback would print every log dict too.
     trainer.remove_callback(PrinterCallback)
@@ -529,7 +572,10 @@ def train(cfg: Config, paths: TrainPaths | None = None) -> dict[str, Any]:
         assert live is not None
         live.step = trainer.state.global_step
         live.end()
-        with atomic_path(paths.model_dir) as tmp:
+        if bad := non_finite(list(model.parameters())):  # never ship a NaN model, whatever changed it
+            raise _diverged(cfg, f"{bad} weight tensor(s) are NaN or infinite", trainer.state.global_step)
+        # metrics/train.json describes the model: removed as the new one comes in, written after it.
+        with atomic_path(paths.model_dir, stale=[paths.metrics_file]) as tmp:
             save_model(model, tmp)
         print(f"train: rank {rank}/{world_size}: saved model to {paths.model_dir}")
         summary = {
@@ -587,7 +633,11 @@ def _final_dev_metrics(trainer: Any) -> dict[str, float]:
 
 
 def main(cfg: Config) -> None:
-    summary = train(cfg)
+    try:
+        summary = train(cfg)
+    except TrainingDiverged as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
     if not summary:  # a rank other than 0 under torchrun: rank 0 reports
         return
     print(

@@ -224,3 +224,21 @@ class LogRecords(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
+
+
+def write_params(path: Path, overrides: Sequence[str]) -> Path:
+    """``path`` (a params.yaml) holding the default composition with ``overrides``, as a stage reads it."""
+    import yaml
+
+    path.write_text(yaml.safe_dump(compose_dict(list(overrides)), allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def run_module(cwd: Path, module: str, *args: str, timeout: int = 300) -> Any:
+    """``python -m <module> args`` in ``cwd`` with this checkout importable and the Hub off."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    cmd = [sys.executable, "-m", module, *args]
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)

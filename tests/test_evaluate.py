@@ -395,3 +395,24 @@ def test_stage_rejects_a_missing_extra_file_before_loading_models(
     with pytest.raises(ConfigError) as info:
         evaluate.main(tiny_config("eval.extra_files=[extra/KorSTS_test.tsv]"))
     assert info.value.key == "eval.extra_files" and "extra/KorSTS_test.tsv" in str(info.value)
+
+
+def test_truncated_texts_are_counted_in_the_metrics(
+    synthetic_run: tuple[Path, Config, pd.DataFrame], tiny_model_dir: Path
+) -> None:
+    """The audit (#12): texts cut at max_seq_length were never reported."""
+    from sentence_transformers import SentenceTransformer
+
+    work, _, test = synthetic_run
+    counts = _read_outputs(work)[0]["info"]["truncated_texts"]
+    assert set(counts) == {"base", "finetuned"}
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    limit = model.max_seq_length
+    prompt = (model.prompts or {}).get("query", "")
+
+    def over(texts: pd.Series) -> int:
+        ids = model.tokenizer([prompt + t for t in texts.unique()], truncation=False)["input_ids"]
+        return sum(len(x) > limit for x in ids)
+
+    queries, documents = over(test.profile_text), over(test.posting_text)
+    assert counts["base"] == {"max_seq_length": limit, "queries": queries, "documents": documents}

@@ -28,10 +28,10 @@ from pipeline.export import (
     check_parity,
     config_hash,
     dvc_lock_hashes,
-    file_md5,
     parity_report,
     parity_sample,
 )
+from pipeline.io import file_sha256
 from pipeline.model_card import flatten_metrics, fmt
 from tests.conftest import TINY_OVERRIDES
 
@@ -399,26 +399,29 @@ def test_card_holds_the_real_metrics(exported: Path) -> None:
 
 @pytest.mark.slow
 def test_manifest_pins_config_data_metrics_and_versions(exported: Path) -> None:
-    manifest = json.loads((exported / "data" / "export" / "manifest.json").read_text())
+    model = exported / "data" / "export" / "model"
+    manifest = json.loads((model / "manifest.json").read_text())
     cfg = compose_config([*TINY_OVERRIDES, f"export.parity_max_texts={PARITY_TEXTS}"])
     assert manifest["config_hash"] == config_hash(cfg)
     split = exported / "data" / "split"
-    assert manifest["data"]["split_md5"]["test.parquet"] == file_md5(split / "test.parquet")
+    assert manifest["data"]["split_sha256"]["test.parquet"] == file_sha256(split / "test.parquet")
     assert manifest["metrics"]["eval"] == json.loads((exported / "metrics" / "eval.json").read_text())
     assert manifest["metrics"]["export"] == json.loads((exported / "metrics" / "export.json").read_text())
     for lib in ("sentence_transformers", "torch", "onnxruntime", "transformers"):
         assert manifest["versions"][lib]
-    model = exported / "data" / "export" / "model"
-    assert manifest["model"]["files_md5"]["README.md"] == file_md5(model / "README.md")
+    # The manifest lists every other file of the folder it was swapped in with, by content.
+    files = sorted(p.relative_to(model).as_posix() for p in model.rglob("*") if p.is_file())
+    assert sorted(manifest["model"]["files_sha256"]) == [f for f in files if f != "manifest.json"]
+    for rel, sha in manifest["model"]["files_sha256"].items():
+        assert file_sha256(model / rel) == sha, rel
 
 
 @pytest.mark.slow
 def test_parity_failure_fails_the_stage_and_keeps_previous_outputs(exported: Path) -> None:
     out = exported / "data" / "export"
-    before = {
-        p: p.read_bytes()
-        for p in [out / "manifest.json", out / "model" / "README.md", exported / "metrics" / "export.json"]
-    }
+    kept = [out / "model" / "manifest.json", out / "model" / "README.md"]
+    kept.append(exported / "metrics" / "export.json")
+    before = {p: p.read_bytes() for p in kept}
     # No int8 model reproduces fp32 embeddings exactly: a mean cosine of 1.0 is out of reach.
     _write_params(exported / "impossible.yaml", "export.min_mean_cosine=1.0")
     proc = _run_export(exported, "impossible.yaml")
@@ -439,7 +442,7 @@ def test_int8_fp32_nodes_stay_unquantized(exported: Path, tmp_path: Path) -> Non
     _write_params(tmp_path / "params.yaml", "export.int8_fp32_nodes=[/output/dense/MatMul$]")
     proc = _run_export(tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    manifest = json.loads((tmp_path / "data" / "export" / "manifest.json").read_text())
+    manifest = json.loads((tmp_path / "data" / "export" / "model" / "manifest.json").read_text())
     int8 = tmp_path / "data" / "export" / "model" / manifest["model"]["onnx_files"]["onnx-int8"]
     nodes = {n.name: n.op_type for n in onnx.load(str(int8)).graph.node}
     kept = [n for n in nodes if n.endswith("/output/dense/MatMul")]

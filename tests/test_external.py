@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ from pipeline.external import (
 )
 from pipeline.runtime import run_stage
 from pipeline.synth.schema import TRIPLET_SCHEMA
+from tests.conftest import write_params
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "external"
 TRIPLET_KEYS = [
@@ -338,18 +340,21 @@ def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
 def test_stage_exits_2_with_one_line_naming_file_row_column(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import yaml
-
     _write(tmp_path, "bad.tsv", HEADER + GOOD + "나\t다\t9\n")
-    raw = compose_dict(["data=external_pairs", "data.external.path=bad.tsv"])
-    params = tmp_path / "params.yaml"
-    params.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(SystemExit) as info:
-        run_stage(lambda cfg: generate.main(cfg, tmp_path), [str(params)])
-    assert info.value.code == 2
-    err = capsys.readouterr().err
+    err = _stage_error(generate, tmp_path, capsys, "data.external.path=bad.tsv")
     assert err.count("\n") == 1 and err.startswith("error: bad.tsv: row 2, column 'score': score 9")
     assert not (tmp_path / generate.PAIRS_PATH).exists()
+
+
+def _stage_error(stage: Any, root: Path, capsys: pytest.CaptureFixture[str], *overrides: str) -> str:
+    """What ``stage`` (generate or split) prints when run on external pairs with ``overrides``: it must stop
+    with exit 2 (the caller checks the one line)."""
+    params = write_params(root / "params.yaml", ["data=external_pairs", *overrides])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        run_stage(lambda cfg: stage.main(cfg, root), [str(params)])
+    assert info.value.code == 2
+    return capsys.readouterr().err
 
 
 # --- settings -------------------------------------------------------------------------------------------
@@ -530,3 +535,49 @@ def test_train_and_evaluate_read_the_splits(
         assert len(parts["train_blocks"]) == 0
         with pytest.raises(ValueError, match="rule blocks exist for generated data only"):
             load_train_dataset(compose_config([f"loss={loss}"]), root / split.SPLIT_DIR)
+
+
+# --- found by the bad-input audit (#12) ------------------------------------------------------------------
+
+REPEATED = HEADER + GOOD + "하늘이 맑다\t날씨가 좋다\t5\n" + GOOD + "하늘이 맑다\t날씨가 좋다\t1\n"
+
+
+def test_duplicates_and_conflicting_scores_warn_with_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Used to be accepted silently: a row given twice, the same pair scored 5 and 1."""
+    generate.main(config(_write(tmp_path, "rep.tsv", REPEATED)), tmp_path)
+    metrics = json.loads((tmp_path / generate.METRICS_PATH).read_text())
+    err = capsys.readouterr().err
+    assert "warning: rep.tsv: 1 duplicate row(s) and 1 pair(s) scored differently" in err
+    assert "rep.tsv row 1 is repeated in rep.tsv row 3" in err
+    assert "rep.tsv row 2 (1), rep.tsv row 4 (0.2)" in err and "data.external.duplicates=error" in err
+    assert metrics["counts"]["duplicate_rows"] == 1 and metrics["counts"]["conflicting_pairs"] == 1
+
+
+def test_duplicates_can_be_made_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(tmp_path, "rep.tsv", REPEATED)
+    overrides = ("data.external.path=rep.tsv", "data.external.duplicates=error")
+    err = _stage_error(generate, tmp_path, capsys, *overrides)
+    assert err.count("\n") == 1 and err.startswith("error: rep.tsv: 1 duplicate row(s)"), err
+    assert not (tmp_path / generate.PAIRS_PATH).exists()
+
+
+def test_clean_file_has_no_duplicate_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    generate.main(config(FIXTURES / "korsts_pairs.tsv"), tmp_path)
+    assert "duplicate" not in capsys.readouterr().err
+    counts = json.loads((tmp_path / generate.METRICS_PATH).read_text())["counts"]
+    assert counts["duplicate_rows"] == 0 and counts["conflicting_pairs"] == 0
+
+
+def test_a_single_component_file_fails_split_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every row shares one text: generate passes, split used to exit 1 with a traceback."""
+    rows = "".join(f"같은 문장\t다른 문장 {i}\t{i % 5}\n" for i in range(30))
+    _write(tmp_path, "star.tsv", HEADER + rows)
+    generate.main(config("star.tsv"), tmp_path)
+    err = _stage_error(split, tmp_path, capsys, "data.external.path=star.tsv")
+    assert err.count("\n") == 1 and err.startswith("error: invalid config: data.input='star.tsv'"), err
+    assert "1 connected component(s)" in err and "cannot fill split(s) dev, test" in err
+    assert not (tmp_path / split.SPLIT_DIR).exists()

