@@ -87,6 +87,7 @@ class ExportPaths:
     split_metrics: Path = Path("metrics/split.json")
     export_metrics: Path = Path("metrics/export.json")
     dvc_lock: Path = Path("dvc.lock")
+    eval_plots: Path = Path("plots/eval")  # the card's pictures are drawn from its tables
     # How the card's usage snippet refers to the folder (relative to the repository root).
     model_ref: str = "data/export/model"
 
@@ -286,6 +287,7 @@ def export(cfg: Config, paths: ExportPaths | None = None) -> dict[str, Any]:
     import pandas as pd
 
     from pipeline.model_card import CardInputs, build_model_card
+    from pipeline.plots import write_card_images
 
     paths = paths or ExportPaths()
     started = time.perf_counter()
@@ -337,6 +339,7 @@ def export(cfg: Config, paths: ExportPaths | None = None) -> dict[str, Any]:
             versions=versions(),
             model_ref=paths.model_ref,
             trainer_readme=_read_text(paths.model_dir / "README.md"),
+            images=write_card_images(paths.eval_plots, tmp),  # inside tmp: listed in the manifest
         )
         card_model = load_model(tmp, "torch", num_threads=threads)
         (tmp / "README.md").write_text(build_model_card(card_model, inputs), encoding="utf-8")

@@ -22,11 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.plots import card_images_md
+
 if TYPE_CHECKING:
     import pandas as pd
     from sentence_transformers import SentenceTransformer
 
     from pipeline.config import Config
+    from pipeline.plots import CardImage
 
 __all__ = ["CardInputs", "EvalStageResults", "build_model_card", "flatten_metrics", "fmt"]
 
@@ -125,6 +128,7 @@ class CardInputs:
     versions: dict[str, str]
     model_ref: str  # how the usage snippet loads the model, e.g. "data/export/model"
     trainer_readme: str | None = None  # the Trainer's README.md of data/model, if any
+    images: Sequence[CardImage] = ()  # pictures already in the model folder (pipeline.plots)
 
 
 def base_model_id(cfg: Config) -> str | None:
@@ -250,6 +254,9 @@ def _add_sections(text: str, inputs: CardInputs) -> str:
         text, ["<!--\n### Direct Usage (Transformers)", "## Training Details"], _usage_md(inputs)
     )
     text = _insert_before(text, ["<!--\n## Bias, Risks", "## Training Details"], _evaluation_md(inputs))
+    text = _insert_before(
+        text, ["<!--\n## Bias, Risks", "## Training Details"], card_images_md(inputs.images)
+    )
     data_md = _data_md(inputs)
     text = _insert_before(text, ["### Training Hyperparameters", "### Framework Versions"], data_md)
     kept = _trainer_sections(inputs.trainer_readme)

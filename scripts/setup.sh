@@ -16,8 +16,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   pip install -q -c requirements.lock -e '.[dev]'
   # dvclive requires nvidia-ml-py only for optional GPU monitoring (a guarded import); keep .venv free of nvidia-*.
   pip uninstall -q -y nvidia-ml-py >/dev/null 2>&1 || true
+  rm -f .dvc/offline_plots.html  # made again below from the vl-convert just installed
   echo "$want" > "$stamp"
 fi
+# The page template of `dvc plots show` (.dvc/config) with the Vega libraries inline, from the installed
+# vl-convert wheel: the plots draw with no network, and nothing is fetched when they are viewed.
+[ -s .dvc/offline_plots.html ] || .venv/bin/python -m pipeline.plots template >/dev/null
 
 if .venv/bin/python -m pip list 2>/dev/null | grep -i '^nvidia-'; then
   echo "error: nvidia-* packages found in .venv (a dependency pulled a CUDA build of torch)" >&2

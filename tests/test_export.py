@@ -316,6 +316,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, tin
             shutil.copy(src, metrics / name)
         else:
             (metrics / name).write_text(json.dumps(fallback), encoding="utf-8")
+    shutil.copytree(ROOT / "plots" / "eval", work / "plots" / "eval")  # the card's pictures are drawn from it
     _write_params(work / "params.yaml")
     proc = _run_export(work)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -414,6 +415,18 @@ def test_manifest_pins_config_data_metrics_and_versions(exported: Path) -> None:
     assert sorted(manifest["model"]["files_sha256"]) == [f for f in files if f != "manifest.json"]
     for rel, sha in manifest["model"]["files_sha256"].items():
         assert file_sha256(model / rel) == sha, rel
+
+
+@pytest.mark.slow
+def test_card_pictures_are_in_the_folder_and_the_manifest(exported: Path) -> None:
+    model = exported / "data" / "export" / "model"
+    manifest = json.loads((model / "manifest.json").read_text())
+    card = (model / "README.md").read_text(encoding="utf-8")
+    pictures = sorted(p.relative_to(model).as_posix() for p in (model / "images").glob("*.png"))
+    assert pictures == ["images/calibration.png", "images/scatter.png"]
+    for picture in pictures:
+        assert manifest["model"]["files_sha256"][picture] == file_sha256(model / picture)
+        assert f"]({picture})" in card
 
 
 @pytest.mark.slow
