@@ -27,8 +27,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from pipeline.match import BACKENDS, backend_file, encode, load_model  # noqa: E402
 from pipeline.runtime import quiet_library_notices  # noqa: E402
+from pipeline.serving.matcher import BACKENDS, backend_file, encode, load_model  # noqa: E402
 
 
 def _default_threads() -> int:

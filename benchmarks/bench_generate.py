@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.config.compose import compose_config  # noqa: E402
-from pipeline.generate import generate_pairs  # noqa: E402
+from pipeline.stages.generate import generate_pairs  # noqa: E402
 from pipeline.synth.catalog import load_catalog  # noqa: E402
 
 PAIRS_PER_ENTITY = 15

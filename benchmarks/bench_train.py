@@ -1,9 +1,9 @@
 """Training-stage benchmarks on the real data/split and data/base_model (run `dvc repro prepare_model` first).
 
     python benchmarks/bench_train.py compare [--steps 60] [--repeats 2] [override ...]
-        The train stage (``python -m pipeline.train``) against a bare SentenceTransformerTrainer script with
-        the same data, model and settings, each in a fresh process; prints wall times and the ratios. The
-        bare script has only the Trainer's random batches, so the stage runs twice: with
+        The train stage (``python -m pipeline.stages.train``) against a bare SentenceTransformerTrainer
+        script with the same data, model and settings, each in a fresh process; prints wall times and the
+        ratios. The bare script has only the Trainer's random batches, so the stage runs twice: with
         ``train.batches=random train.frozen_cache_mb=0`` (the same work: the stage's overhead) and as
         configured (its speed-ups).
     python benchmarks/bench_train.py precisions [--steps 40] [override ...]
@@ -94,7 +94,7 @@ def _run(cmd: list[str], work: Path) -> float:
 
 def run_stage(params: dict[str, Any]) -> dict[str, Any]:
     work = _workdir(params)
-    wall = _run([sys.executable, "-m", "pipeline.train", "params.yaml"], work)
+    wall = _run([sys.executable, "-m", "pipeline.stages.train", "params.yaml"], work)
     summary = json.loads((work / "metrics" / "train.json").read_text())
     return {"wall_s": wall, **summary}
 
@@ -262,8 +262,7 @@ def precisions(steps: int, overrides: list[str]) -> list[dict[str, Any]]:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from pipeline.frozen_cache import FrozenLayerCache
-    from pipeline.train import freeze_parameters
+    from pipeline.training.frozen_cache import FrozenLayerCache, freeze_parameters
 
     cfg = parse_config(_params(overrides))
     torch.set_num_threads(cfg.runtime.num_threads)

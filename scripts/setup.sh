@@ -21,7 +21,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 # The page template of `dvc plots show` (.dvc/config) with the Vega libraries inline, from the installed
 # vl-convert wheel: the plots draw with no network, and nothing is fetched when they are viewed.
-[ -s .dvc/offline_plots.html ] || .venv/bin/python -m pipeline.plots template >/dev/null
+[ -s .dvc/offline_plots.html ] || .venv/bin/python -m pipeline.release.plots template >/dev/null
 
 if .venv/bin/python -m pip list 2>/dev/null | grep -i '^nvidia-'; then
   echo "error: nvidia-* packages found in .venv (a dependency pulled a CUDA build of torch)" >&2

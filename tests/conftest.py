@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,76 +41,6 @@ TINY_OVERRIDES: tuple[str, ...] = (
 )
 
 
-def _have_data_stages() -> bool:
-    return (ROOT / "pipeline" / "generate.py").exists() and (ROOT / "pipeline" / "split.py").exists()
-
-
-# --- fallback generator (until the data stages exist, and as a reference for the contract) -------------
-
-_REGIONS = ["서울", "부산", "대구", "인천", "광주", "대전"]
-_STACKS = ["파이썬", "자바", "리액트", "스프링", "코틀린", "Go", "Rust", "쿠버네티스"]
-_MODES = ["원격", "상주", "하이브리드"]
-
-
-def _fallback_frames(seed: int, n_pairs: int = 420) -> dict[str, object]:
-    """Pairs in the ``data/split`` contract: profile_text, posting_text, score in [0, 1], factor columns."""
-    import pandas as pd
-
-    rng = random.Random(seed)
-    rows = []
-    for _ in range(n_pairs):
-        p_region, p_stack, p_mode = rng.choice(_REGIONS), rng.choice(_STACKS), rng.choice(_MODES)
-        p_years = rng.randint(0, 10)
-        # Half the postings copy the profile's attributes, so high scores are common enough to learn from.
-        near = rng.random() < 0.5
-        j_region = p_region if near and rng.random() < 0.8 else rng.choice(_REGIONS)
-        j_stack = p_stack if near and rng.random() < 0.8 else rng.choice(_STACKS)
-        j_mode = p_mode if near and rng.random() < 0.8 else rng.choice(_MODES)
-        j_years = rng.randint(0, 8)
-        f_region = 1.0 if p_region == j_region else (0.8 if j_mode == "원격" else 0.0)
-        f_stack = 1.0 if p_stack == j_stack else 0.0
-        f_exp = 1.0 if p_years >= j_years else (0.5 if p_years + 1 >= j_years else 0.0)
-        f_mode = 1.0 if p_mode == j_mode else 0.0
-        score = 0.25 * f_region + 0.35 * f_stack + 0.2 * f_exp + 0.2 * f_mode
-        rows.append(
-            {
-                "profile_text": f"{p_region} 거주 {p_stack} 개발자, 경력 {p_years}년, {p_mode} 근무 선호",
-                "posting_text": f"{j_stack} 개발자 모집: {j_region}, 경력 {j_years}년 이상, {j_mode} 근무",
-                "score": round(score, 4),
-                "factor_region": f_region,
-                "factor_stack": f_stack,
-                "factor_experience": f_exp,
-                "factor_work_mode": f_mode,
-            }
-        )
-    df = pd.DataFrame(rows)
-    n = len(df)
-    cuts = {"train": df.iloc[: int(n * 0.6)], "dev": df.iloc[int(n * 0.6) : int(n * 0.8)]}
-    cuts["test"] = df.iloc[int(n * 0.8) :]
-    out: dict[str, object] = {}
-    for name, part in cuts.items():
-        part = part.reset_index(drop=True)
-        out[name] = part
-        out[f"{name}_triplets"] = _triplets(part, rng)
-    return out
-
-
-def _triplets(df, rng: random.Random):  # -> pd.DataFrame
-    import pandas as pd
-
-    pos = df[df.score >= 0.7]
-    neg = df[df.score <= 0.4]
-    rows = []
-    for _, r in pos.iterrows():
-        same = neg[neg.profile_text == r.profile_text]
-        negative = same.iloc[0].posting_text if len(same) else neg.iloc[rng.randrange(len(neg))].posting_text
-        rows.append({"anchor": r.profile_text, "positive": r.posting_text, "negative": negative})
-    return pd.DataFrame(rows, columns=["anchor", "positive", "negative"])
-
-
-# --- fixtures ---------------------------------------------------------------------------------------------
-
-
 @pytest.fixture(scope="session")
 def tiny_overrides() -> tuple[str, ...]:
     """Hydra overrides for a seconds-long run on the tiny model; extend them per test."""
@@ -130,26 +59,10 @@ def tiny_config() -> Callable[..., Config]:
 
 @pytest.fixture(scope="session")
 def tiny_split_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A ``data/split``-like folder: {train,dev,test}.parquet, {train,dev,test}_triplets.parquet and
-    train_blocks.parquet.
+    """A ``data/split`` folder built by the real generate and split stages on a few hundred pairs."""
+    from pipeline.stages import generate, split
 
-    Built by the real generate/split stages on a few hundred pairs when they exist, else by a small
-    rule-based generator with the same columns.
-    """
     work = tmp_path_factory.mktemp("tiny_data")
-    if _have_data_stages():
-        return _split_with_stages(work)
-    frames = _fallback_frames(seed=0)
-    out = work / "data" / "split"
-    out.mkdir(parents=True)
-    for name, df in frames.items():
-        df.to_parquet(out / f"{name}.parquet", index=False)  # type: ignore[attr-defined]
-    return out
-
-
-def _split_with_stages(work: Path) -> Path:
-    from pipeline import generate, split
-
     cfg = compose_config(
         [
             f"data.catalog={ROOT / 'catalog' / 'ko.yaml'}",

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from pipeline import cpu
-from pipeline.train import choose_precision
+from pipeline.training.trainer import choose_precision
 from tests.conftest import config_error
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -62,7 +62,7 @@ def test_two_process_ddp_matches_single_process(
     from sentence_transformers import SentenceTransformer
 
     single = _workdir(tmp_path / "single", tiny_split_dir, tiny_model_dir, tiny_overrides, batch=16)
-    _run(single, sys.executable, "-m", "pipeline.train")
+    _run(single, sys.executable, "-m", "pipeline.stages.train")
 
     # Same global batch: 2 processes x 8.
     ddp = _workdir(tmp_path / "ddp", tiny_split_dir, tiny_model_dir, tiny_overrides, batch=8)
@@ -74,7 +74,7 @@ def test_two_process_ddp_matches_single_process(
         "--nproc_per_node=2",
         f"--master_port={_free_port()}",
         "-m",
-        "pipeline.train",
+        "pipeline.stages.train",
     )
     log = proc.stdout + proc.stderr
     # Each rank announces itself; only rank 0 saves.

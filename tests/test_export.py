@@ -1,7 +1,7 @@
 """Export stage: model folder + card + ONNX/int8 ONNX, parity gates, metrics and manifest.
 
 Fast tests cover the parity arithmetic, the hashes and offline card generation; the slow ones run
-``python -m pipeline.export`` on the tiny model in a scratch work dir and load every artifact in a
+``python -m pipeline.stages.export`` on the tiny model in a scratch work dir and load every artifact in a
 fresh process.
 """
 
@@ -23,16 +23,10 @@ import yaml
 
 from pipeline.config.compose import compose_config, compose_dict
 from pipeline.cpu import detect_quantization
-from pipeline.export import (
-    ParityError,
-    check_parity,
-    config_hash,
-    dvc_lock_hashes,
-    parity_report,
-    parity_sample,
-)
 from pipeline.io import file_sha256
-from pipeline.model_card import flatten_metrics, fmt
+from pipeline.release.card import flatten_metrics, fmt
+from pipeline.release.manifest import config_hash, dvc_lock_hashes
+from pipeline.release.parity import ParityError, check_parity, parity_report, parity_sample
 from tests.conftest import TINY_OVERRIDES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,7 +172,7 @@ def test_detect_quantization_is_a_valid_preset() -> None:
 def test_auto_int8_preset_is_one_file_for_every_x86_cpu(
     monkeypatch: pytest.MonkeyPatch, here: str, preset: str
 ) -> None:
-    import pipeline.export as export
+    import pipeline.release.onnx as export
 
     monkeypatch.setattr(export, "detect_quantization", lambda: here)
     assert export.int8_preset("auto") == preset
@@ -189,7 +183,7 @@ def test_x86_without_vnni_gets_signed_7bit_weights() -> None:
     """U8S8 runs ONNX Runtime's fast AVX2 kernel; 7-bit weights keep its int16 sums from saturating."""
     from onnxruntime.quantization import QuantType
 
-    from pipeline.export import _quantization_config
+    from pipeline.release.onnx import _quantization_config
 
     for preset in ("avx2", "avx512"):
         q = _quantization_config(preset, [])
@@ -217,8 +211,8 @@ def test_model_card_is_built_without_any_network_access(
     import sentence_transformers.base.model_card as st_card
     from huggingface_hub import constants
 
-    from pipeline.match import load_model
-    from pipeline.model_card import CardInputs, build_model_card
+    from pipeline.release.card import CardInputs, build_model_card
+    from pipeline.serving.matcher import load_model
 
     calls: list[str] = []
 
@@ -268,7 +262,7 @@ def test_model_card_is_built_without_any_network_access(
     assert f"{EVAL_METRICS['finetuned']['ndcg@10']:.4f}" in card and "4321" in card
     assert 'SentenceTransformer("data/export/model")' in card
     # The hyperparameters name the batch sampler that train.batches chose (the Trainer cannot know it).
-    assert "pipeline.sampling.RuleBlockBatchSampler (train.batches=rule_blocks)" in card
+    assert "pipeline.training.samplers.RuleBlockBatchSampler (train.batches=rule_blocks)" in card
 
 
 # --- slow: the stage end to end ---------------------------------------------------------------------------
@@ -282,7 +276,7 @@ def _env() -> dict[str, str]:
 
 def _run_export(work: Path, params: str = "params.yaml") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pipeline.export", params],
+        [sys.executable, "-m", "pipeline.stages.export", params],
         cwd=work,
         env=_env(),
         capture_output=True,
@@ -298,7 +292,7 @@ def _write_params(path: Path, *overrides: str) -> None:
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, tiny_split_dir: Path) -> Path:
-    """A work dir after a successful ``python -m pipeline.export`` on the tiny model."""
+    """A work dir after a successful ``python -m pipeline.stages.export`` on the tiny model."""
     work = tmp_path_factory.mktemp("export_work")
     (work / "data").mkdir()
     shutil.copytree(tiny_split_dir, work / "data" / "split")

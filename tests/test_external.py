@@ -13,11 +13,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import generate, split
 from pipeline.config import Config, ConfigError, parse_config
 from pipeline.config.compose import compose_config, compose_dict
 from pipeline.config.data import ExternalConfig
-from pipeline.external import (
+from pipeline.pairs.external import (
     EXTERNAL_PAIR_SCHEMA,
     TRIPLET_PAIR_SCHEMA,
     ExternalDataError,
@@ -25,6 +24,7 @@ from pipeline.external import (
     load_external,
 )
 from pipeline.runtime import run_stage
+from pipeline.stages import generate, split
 from pipeline.synth.schema import TRIPLET_SCHEMA
 from tests.conftest import write_params
 
@@ -522,8 +522,8 @@ def test_same_file_same_bytes(triplets_run: tuple[Path, dict[str, pd.DataFrame]]
 def test_train_and_evaluate_read_the_splits(
     triplets_run: tuple[Path, dict[str, pd.DataFrame]], loss: str
 ) -> None:
-    from pipeline.evaluate import load_test_pairs
-    from pipeline.train import load_train_dataset
+    from pipeline.stages.evaluate import load_test_pairs
+    from pipeline.training.views import load_train_dataset
 
     root, parts = triplets_run
     cfg = compose_config([f"loss={loss}", "data=external_triplets"])

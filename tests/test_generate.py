@@ -16,10 +16,10 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from pipeline import generate
 from pipeline.config import Config, ConfigError
 from pipeline.config.compose import compose_config, compose_dict
 from pipeline.runtime import run_stage
+from pipeline.stages import generate
 from pipeline.synth.catalog import PROJECT_ROOT, load_catalog
 from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS, SCORE_COLUMNS, score_frame
 from pipeline.synth.sampling import group_starts
@@ -143,11 +143,11 @@ def test_loads_with_datasets(out: Path, tmp_path: Path) -> None:
 
 
 def test_runs_as_a_module_from_params_yaml(tmp_path: Path) -> None:
-    """`python -m pipeline.generate params.yaml` in a fresh working directory (what dvc repro runs)."""
+    """`python -m pipeline.stages.generate params.yaml` in a fresh working directory (what dvc repro runs)."""
     raw = compose_dict(SMALL)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "pipeline.generate"], cwd=tmp_path, env=env,
+    proc = subprocess.run([sys.executable, "-m", "pipeline.stages.generate"], cwd=tmp_path, env=env,
                           capture_output=True, text=True)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert pq.read_metadata(tmp_path / generate.PAIRS_PATH).num_rows == 3000

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import generate
 from pipeline.config.compose import compose_config
 from pipeline.io import atomic_path, file_sha256, remove_dead_temporaries
+from pipeline.stages import generate
 
 
 def _dead_pid() -> int:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.match import Matcher, MatchError, backend_file, load_postings
+from pipeline.serving.matcher import Matcher, MatchError, backend_file, load_postings
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY = "부산 거주 3년차 장고 개발자, 오프라인 선호"
@@ -189,7 +189,7 @@ def test_api_rejects_bad_query_and_k_before_encoding(fake_model: Path) -> None:
 def test_backend_file_picks_the_int8_file_for_this_cpu(
     fake_model: Path, monkeypatch: pytest.MonkeyPatch, files: list[str], cpu_preset: str, int8: str
 ) -> None:
-    import pipeline.match as match
+    import pipeline.serving.matcher as match
 
     (fake_model / "onnx").mkdir(exist_ok=True)
     for name in files:
@@ -297,7 +297,7 @@ def test_cli_defaults_to_test_split_postings(
 
 
 def test_cache_key_follows_the_files_the_backend_loads(tmp_path: Path) -> None:
-    from pipeline.match import model_fingerprint
+    from pipeline.serving.matcher import model_fingerprint
 
     model = tmp_path / "model"
     (model / "onnx").mkdir(parents=True)
@@ -395,7 +395,7 @@ def test_retrained_weights_of_the_same_size_and_mtime_miss_the_cache(
 
 
 def test_a_folder_that_disagrees_with_its_manifest_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:
-    from pipeline.export import tree_sha256
+    from pipeline.release.manifest import tree_sha256
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)

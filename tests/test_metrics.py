@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from pipeline.config import ConfigError
-from pipeline.metrics import (
+from pipeline.evaluation import (
     assign_bins,
     bin_labels,
     calibration_table,

@@ -176,7 +176,7 @@ def test_prepare_model_refuses_a_pickled_local_folder_with_exit_2(
     """Found by the audit (#12): a folder holding only pytorch_model.bin used to load and exit 0."""
     folder = _pickled_copy(tiny_model_dir, tmp_path / "pickled")
     write_params(tmp_path / "params.yaml", ["model=tiny", "model.source=local", f"model.path={folder}"])
-    proc = run_module(tmp_path, "pipeline.prepare_model")
+    proc = run_module(tmp_path, "pipeline.stages.prepare_model")
     assert proc.returncode == 2, proc.stderr[-2000:]
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "model.path=" in lines[0] and "pytorch_model.bin" in lines[0], proc.stderr
@@ -197,7 +197,7 @@ def test_empty_prefix_means_no_default_prompt(tmp_path: Path, tiny_model_dir: Pa
 def test_prepare_model_stage_builds_tiny_from_the_train_split(in_tmp_workdir: Path) -> None:
     from sentence_transformers import SentenceTransformer
 
-    from pipeline.prepare_model import BASE_MODEL_DIR, main
+    from pipeline.stages.prepare_model import BASE_MODEL_DIR, main
 
     cfg = compose_config(["model=tiny"])
     main(cfg)
@@ -209,7 +209,7 @@ def test_prepare_model_stage_builds_tiny_from_the_train_split(in_tmp_workdir: Pa
 def test_prepare_model_stage_exits_with_guidance_for_a_missing_model(
     in_tmp_workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from pipeline.prepare_model import main
+    from pipeline.stages.prepare_model import main
 
     with pytest.raises(SystemExit) as info:
         main(compose_config(["model=kr_sbert"]))

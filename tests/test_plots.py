@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from pipeline.config.compose import compose_config
-from pipeline.plots import (
+from pipeline.release.plots import (
     CALIBRATION_CSV,
     SCATTER_CSV,
     TEMPLATE,
@@ -97,9 +97,9 @@ def test_a_missing_table_leaves_its_picture_out(tmp_path: Path, capsys: pytest.C
 
 def _card_folder(folder: Path, model_dir: Path, split_dir: Path) -> list[CardImage]:
     """A sentence-transformers folder with the pictures and the card, as the export stage writes them."""
-    from pipeline.match import load_model
-    from pipeline.model_card import CardInputs, build_model_card
     from pipeline.models.resolve import save_model
+    from pipeline.release.card import CardInputs, build_model_card
+    from pipeline.serving.matcher import load_model
 
     model = load_model(model_dir, "torch")
     save_model(model, folder, create_model_card=False)

@@ -113,7 +113,7 @@ def test_train_stage_output_is_readable_lines_when_stderr_is_a_pipe(
     (tmp_path / "data" / "base_model").symlink_to(tiny_model_dir, target_is_directory=True)
     params = write_params(tmp_path / "params.yaml", [*tiny_overrides, "train.freeze_layers=1"])  # cache too
     raw = yaml.safe_load(params.read_text(encoding="utf-8"))
-    done = run_module(tmp_path, "pipeline.train")
+    done = run_module(tmp_path, "pipeline.stages.train")
     assert done.returncode == 0, done.stderr[-3000:]
     err = done.stderr
     assert "\r" not in err and "\x1b" not in err

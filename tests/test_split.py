@@ -10,10 +10,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import generate, split
 from pipeline.config import Config
 from pipeline.config.compose import compose_config
 from pipeline.config.data import SplitConfig
+from pipeline.pairs.split import assign_splits
+from pipeline.stages import generate, split
 from pipeline.synth.catalog import PROJECT_ROOT, load_catalog
 from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS, score_frame
 from pipeline.synth.schema import BLOCK_SCHEMA, PAIR_SCHEMA, TRIPLET_SCHEMA
@@ -161,7 +162,7 @@ def test_components_are_assigned_whole_towards_the_fractions(
     sizes: list[int], fractions: tuple[float, float, float], rows: list[int]
 ) -> None:
     component = np.repeat(np.arange(len(sizes)), sizes)
-    got = split.assign_splits(component, _fractions(*fractions), seed=0)
+    got = assign_splits(component, _fractions(*fractions), seed=0)
     assert np.bincount(got, minlength=3).tolist() == rows
     for c in range(len(sizes)):
         assert len(set(got[component == c])) == 1
@@ -170,7 +171,7 @@ def test_components_are_assigned_whole_towards_the_fractions(
 def test_one_giant_component_cannot_be_split() -> None:
     component = np.array([0] * 95 + [1] * 5)
     with pytest.raises(ValueError, match=r"cannot fill split\(s\) test: 2 connected component\(s\).*95%"):
-        split.assign_splits(component, _fractions(0.8, 0.1, 0.1), seed=0)
+        assign_splits(component, _fractions(0.8, 0.1, 0.1), seed=0)
 
 
 def test_missing_input_says_to_run_generate(tmp_path: Path) -> None:

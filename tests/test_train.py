@@ -17,14 +17,9 @@ import yaml
 
 from pipeline.config import Config, ConfigError
 from pipeline.config.compose import compose_dict
-from pipeline.train import (
-    COMPLETE_MARKER,
-    TrainPaths,
-    config_fingerprint,
-    freeze_parameters,
-    last_checkpoint,
-    train,
-)
+from pipeline.training.checkpoints import COMPLETE_MARKER, config_fingerprint, last_checkpoint
+from pipeline.training.frozen_cache import freeze_parameters
+from pipeline.training.trainer import TrainPaths, train
 from tests.conftest import config_error
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,7 +151,7 @@ def test_shared_text_loss_equals_the_plain_loss_and_gradient(tiny_model_dir: Pat
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer import losses
 
-    from pipeline.losses import SharedTextLoss
+    from pipeline.training.losses import SharedTextLoss
 
     model = SentenceTransformer(str(tiny_model_dir), device="cpu")
     profiles = ["서울 파이썬 개발자", "부산 자바 개발자", "서울 파이썬 개발자", "대구"]
@@ -181,8 +176,8 @@ def test_shared_text_loss_equals_the_plain_loss_and_gradient(tiny_model_dir: Pat
 def test_shared_text_batches_cover_every_row_once_with_few_distinct_texts(tiny_split_dir: Path) -> None:
     import pandas as pd
 
-    from pipeline.sampling import SharedTextBatchSampler
     from pipeline.synth.triplets import text_components
+    from pipeline.training.samplers import SharedTextBatchSampler
 
     df = pd.read_parquet(tiny_split_dir / "train.parquet", columns=["profile_text", "posting_text"])
     profiles, postings = df.profile_text.tolist(), df.posting_text.tolist()
@@ -207,7 +202,7 @@ def test_shared_text_batches_cover_every_row_once_with_few_distinct_texts(tiny_s
 
 
 def test_length_grouped_batches_cover_every_row_once() -> None:
-    from pipeline.sampling import LengthGroupedBatchSampler
+    from pipeline.training.samplers import LengthGroupedBatchSampler
 
     lengths = [(i * 37) % 101 for i in range(500)]
     s = LengthGroupedBatchSampler(list(range(500)), 16, False, seed=1, lengths=lengths)
@@ -220,8 +215,8 @@ def test_length_grouped_batches_cover_every_row_once() -> None:
 def test_rule_block_batches_are_whole_blocks_of_scored_pairs(tiny_split_dir: Path) -> None:
     import pandas as pd
 
-    from pipeline.sampling import RuleBlockBatchSampler
     from pipeline.synth.blocks import block_layout
+    from pipeline.training.samplers import RuleBlockBatchSampler
 
     df = pd.read_parquet(tiny_split_dir / "train_blocks.parquet")
     layout = block_layout(df.block.to_numpy(), df.profile_text.to_numpy())
@@ -272,7 +267,7 @@ def test_frozen_layer_cache_matches_the_plain_forward_pass(tiny_model_dir: Path)
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from pipeline.frozen_cache import FrozenLayerCache
+    from pipeline.training.frozen_cache import FrozenLayerCache
 
     model = SentenceTransformer(str(tiny_model_dir), device="cpu")
     model.eval()  # dropout off, so the upper layers are deterministic too
@@ -305,7 +300,7 @@ def test_frozen_layer_cache_fill_and_encode_match_the_model(tiny_model_dir: Path
     import numpy as np
     from sentence_transformers import SentenceTransformer
 
-    from pipeline.frozen_cache import FrozenLayerCache
+    from pipeline.training.frozen_cache import FrozenLayerCache
 
     model = SentenceTransformer(str(tiny_model_dir), device="cpu")
     texts = [
@@ -331,7 +326,7 @@ def test_frozen_layer_cache_needs_a_bert_style_encoder() -> None:
 
     import torch
 
-    from pipeline.frozen_cache import FrozenLayerCache
+    from pipeline.training.frozen_cache import FrozenLayerCache
 
     with pytest.raises(ConfigError, match=r"train\.frozen_cache_mb.*not a BERT-style encoder"):
         FrozenLayerCache([SimpleNamespace(auto_model=torch.nn.Linear(2, 2))], num_layers=1, max_mb=64)
@@ -382,7 +377,7 @@ def test_killed_training_resumes_from_its_last_checkpoint(
     )
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "pipeline.train"]
+    cmd = [sys.executable, "-m", "pipeline.stages.train"]
     ckpts = tmp_path / "data" / "checkpoints" / "train"
 
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -458,7 +453,7 @@ def test_training_config_errors_name_key_value_and_allowed(key: str, value: obje
 
 def test_max_steps_minus_one_trains_by_epochs(tmp_path: Path) -> None:
     from pipeline.config.compose import compose_config
-    from pipeline.train import training_arguments
+    from pipeline.training.trainer import training_arguments
 
     cfg = compose_config(["train.max_steps=-1", "train.epochs=2"])
     args = training_arguments(cfg, tmp_path)
@@ -484,7 +479,7 @@ def test_diverged_training_stops_and_saves_no_model(
 ) -> None:
     """train.weight_decay=inf used to exit 0 with 36 of 39 tensors NaN; a finite but absurd decay blows the
     weights up the same way, and the stage must stop instead of saving them."""
-    import pipeline.train as stage
+    import pipeline.stages.train as stage
 
     paths = _paths(tmp_path, tiny_split_dir, tiny_model_dir)
     good = train(tiny_config("train.max_steps=2"), paths)
@@ -497,8 +492,10 @@ def test_diverged_training_stops_and_saves_no_model(
     assert before.read_bytes() == saved  # the previous model stays
     assert json.loads(paths.metrics_file.read_text()) == good
 
+    import pipeline.training.trainer as trainer
+
     monkey = pytest.MonkeyPatch()
-    monkey.setattr(stage, "TrainPaths", lambda: paths)
+    monkey.setattr(trainer, "TrainPaths", lambda: paths)
     try:
         with pytest.raises(SystemExit) as info:
             stage.main(cfg)

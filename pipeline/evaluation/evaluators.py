@@ -20,7 +20,7 @@ from sentence_transformers.sentence_transformer.evaluation import (
 )
 from sentence_transformers.util import cos_sim
 
-from pipeline.metrics.retrieval import MAP_K, MRR_K, NDCG_K, RECALL_K
+from pipeline.evaluation.retrieval import MAP_K, MRR_K, NDCG_K, RECALL_K
 from pipeline.progress import encode_texts
 
 __all__ = ["SIMILARITY_FNS", "EmbeddingCache", "ir_binary_metrics", "sts_metrics"]

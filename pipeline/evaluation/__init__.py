@@ -1,12 +1,12 @@
 """Evaluation metrics: retrieval ranking, calibration, per-factor error analysis and STS file reading.
 
-These modules need only numpy/pandas; :mod:`pipeline.metrics.evaluators` (sentence-transformers
+These modules need only numpy/pandas; :mod:`pipeline.evaluation.evaluators` (sentence-transformers
 evaluators over an embedding cache) is imported separately because importing torch is slow.
 """
 
-from pipeline.metrics.calibration import assign_bins, bin_labels, calibration_table
-from pipeline.metrics.errors import FACTORS, factor_error_table, has_factor_columns
-from pipeline.metrics.retrieval import (
+from pipeline.evaluation.calibration import assign_bins, bin_labels, calibration_table
+from pipeline.evaluation.errors import FACTORS, factor_error_table, has_factor_columns
+from pipeline.evaluation.retrieval import (
     graded_gains,
     map_at_k,
     mrr_at_k,
@@ -15,7 +15,7 @@ from pipeline.metrics.retrieval import (
     retrieval_metrics,
     top_k,
 )
-from pipeline.metrics.sts import read_sts_file, sts_name
+from pipeline.evaluation.sts import read_sts_file, sts_name
 
 __all__ = [
     "FACTORS",

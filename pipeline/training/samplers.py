@@ -6,11 +6,18 @@ it already trained on.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from sentence_transformers.base.sampler import DefaultBatchSampler
+
+from pipeline.config import Config
+from pipeline.training.losses import train_columns
+
+if TYPE_CHECKING:
+    import datasets
 
 MEGABATCH = 50  # batches per sorted window, as transformers' LengthGroupedSampler
 
@@ -77,7 +84,7 @@ class SharedTextBatchSampler(SeededBatchSampler):
     Each epoch shuffles the components, the profiles within a component and the rows within a profile, lays
     the rows out in that order, cuts them into batches and shuffles the batches. A batch then holds a few
     profiles with all their pairs against postings of the same component, so it has far fewer distinct texts
-    than rows (see pipeline.losses.SharedTextLoss).
+    than rows (see pipeline.training.losses.SharedTextLoss).
     """
 
     def __init__(
@@ -169,3 +176,47 @@ SAMPLER_CLASSES: dict[str, type[SeededBatchSampler]] = {
     "shared_texts": SharedTextBatchSampler,
     "rule_blocks": RuleBlockBatchSampler,
 }
+
+
+# Batches whose rows repeat texts: SharedTextLoss encodes each distinct text once.
+SHARING_BATCHES = ("shared_texts", "rule_blocks")
+
+
+def _length_grouped_sampler(dataset: datasets.Dataset, columns: Sequence[str]) -> Any:
+    """A batch sampler that batches rows of similar length, so less padding is computed."""
+    text_cols = [c for c in columns if c != "score"]
+    lengths = [max(len(row[c]) for c in text_cols) for row in dataset.select_columns(text_cols)]
+    # A partial, not a closure: the trainer pickles its arguments into every checkpoint.
+    return functools.partial(LengthGroupedBatchSampler, lengths=lengths)
+
+
+def _shared_text_sampler(dataset: datasets.Dataset) -> Any:
+    """A batch sampler that fills each batch with pairs sharing profiles and postings."""
+    import pandas as pd
+
+    from pipeline.synth.triplets import text_components
+
+    profiles, postings = pd.Series(dataset["profile_text"]), pd.Series(dataset["posting_text"])
+    components = text_components(profiles, postings).tolist()
+    return functools.partial(SharedTextBatchSampler, profiles=profiles.tolist(), components=components)
+
+
+def _rule_block_sampler(dataset: datasets.Dataset, block_profiles: int) -> Any:
+    """A batch sampler of whole blocks (profiles x postings of one component, all pairs scored)."""
+    import numpy as np
+
+    from pipeline.synth.blocks import block_layout
+
+    layout = block_layout(np.asarray(dataset["block"]), np.asarray(dataset["profile_text"], dtype=object))
+    return functools.partial(RuleBlockBatchSampler, layout=layout, block_profiles=block_profiles)
+
+
+def batch_sampler(cfg: Config, dataset: datasets.Dataset) -> Any | None:
+    """``train.batches``'s sampler for a pair loss, or None for the Trainer's own (random) batches."""
+    if cfg.train.batches == "length_grouped":
+        return _length_grouped_sampler(dataset, train_columns(cfg.loss))
+    if cfg.train.batches == "shared_texts":
+        return _shared_text_sampler(dataset)
+    if cfg.train.batches == "rule_blocks":
+        return _rule_block_sampler(dataset, cfg.train.block_profiles)
+    return None

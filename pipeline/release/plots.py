@@ -4,7 +4,7 @@
   DVC's page with Vega, Vega-Lite and Vega-Embed inline, taken from the ``vl-convert-python`` wheel, so
   ``dvc plots show`` and ``dvc plots diff`` write a page that draws every plot offline. DVC's own page
   loads those libraries from a CDN and stays blank offline. ``scripts/setup.sh`` writes the template
-  (``python -m pipeline.plots template``); it is generated from the installed wheel, not committed.
+  (``python -m pipeline.release.plots template``); it is generated from the installed wheel, not committed.
 * :func:`write_card_images` draws the evaluate stage's calibration and cosine-vs-score tables as PNG files
   (with vl-convert, no browser) for the exported model folder; :func:`card_images_md` shows them in its
   README.md, with one line each on how to read them.
@@ -49,7 +49,7 @@ PAGE = """<!DOCTYPE html>
 <html>
 <head>
     <meta charset="utf-8">
-    <meta name="generator" content="pipeline.plots: {versions}, inline (no network)">
+    <meta name="generator" content="pipeline.release.plots: {versions}, inline (no network)">
     {refresh_tag}
     <title>DVC Plot</title>
     <script>
@@ -251,7 +251,8 @@ def card_images_md(images: Sequence[CardImage]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.plots", description=__doc__.split("\n")[0])
+    summary = __doc__.split("\n")[0]
+    parser = argparse.ArgumentParser(prog="python -m pipeline.release.plots", description=summary)
     sub = parser.add_subparsers(dest="command", required=True)
     tpl = sub.add_parser("template", help="write the offline `dvc plots show` template")
     tpl.add_argument("path", nargs="?", type=Path, default=TEMPLATE, help=f"default {TEMPLATE}")

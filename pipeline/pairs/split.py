@@ -1,56 +1,32 @@
-"""Stage ``split``: train/dev/test by connected components of the text graph, plus the MNRL triplets.
-
-Profile texts and posting texts are the nodes of a bipartite graph whose edges are the pairs. Every
-connected component goes whole into one split, so no profile text and no posting text appears in two
-splits, and no pair is dropped. This needs nothing from the generator (synthetic groups are just what
-makes the components small), so it also works for external data. Components are assigned largest
-first (ties in a seeded order) to the split furthest below its target share of rows (``data.split``).
-
-Outputs ``data/split/{train,dev,test}.parquet`` (the pair columns), ``data/split/{split}_triplets.parquet``
-(anchor, positive, negative; negatives may be re-scored with the rules, hence the catalog),
-``data/split/train_blocks.parquet`` (every same-component profile x posting combination of the train split,
-scored by the rules: the ``train.batches=rule_blocks`` view, see pipeline/synth/blocks.py) and
-``metrics/split.json``. The test split is for the final evaluation only.
-
-External data (pipeline/external.py, recognised by its schema): a text may be sentence1 in one row and
-sentence2 in another, so the graph's nodes are texts whichever side they are on. Pairs get their MNRL
-triplets from the same thresholds, without near misses or re-scoring (they have no rule attributes);
-triplet files keep their own triplets, rebuilt per split from the ``triplet`` column, while the split's
-pair files hold their (anchor, positive, 1.0) and (anchor, negative, 0.0) rows. Their blocks file is empty.
-"""
+"""Train/dev/test by connected components of the text graph (whole components to one split), plus each split's
+MNRL triplets and, for synthetic data, the train split's rule blocks. See :mod:`pipeline.stages.split`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from pipeline.config import Config, ConfigError
+from pipeline.config import Config
 from pipeline.config.data import SplitConfig, TripletConfig
-from pipeline.external import EXTERNAL_PAIR_SCHEMA, TRIPLET_COLUMN, is_external
-from pipeline.io import atomic_path, write_json
-from pipeline.runtime import run_stage
+from pipeline.pairs.external import EXTERNAL_PAIR_SCHEMA, TRIPLET_COLUMN
 from pipeline.synth.blocks import build_blocks
-from pipeline.synth.catalog import Catalog, load_catalog
+from pipeline.synth.catalog import Catalog
 from pipeline.synth.rules import score_frame
 from pipeline.synth.sampling import stream
-from pipeline.synth.schema import BLOCK_SCHEMA, PAIR_SCHEMA, TRIPLET_SCHEMA, write_parquet
+from pipeline.synth.schema import BLOCK_SCHEMA, PAIR_SCHEMA, TRIPLET_SCHEMA
 from pipeline.synth.triplets import build_triplets, text_components
 
-PAIRS_PATH = Path("data/generated/pairs.parquet")
-SPLIT_DIR = Path("data/split")
-METRICS_PATH = Path("metrics/split.json")
 SPLITS = ("train", "dev", "test")
+
+
 _STREAM_SPLIT = 100  # random stream of this stage, apart from the generator's
-_ROW_GROUP = 262144
 
 
 class UnsplittableError(ValueError):
@@ -80,7 +56,11 @@ def assign_splits(component: np.ndarray, fractions: SplitConfig, seed: int) -> n
 
 
 Splits = tuple[dict[str, pa.Table], dict[str, pa.Table], dict[str, Any]]  # pairs, triplets, metrics
+
+
 Views = tuple[dict[str, pa.Table], dict[str, pa.Table], pa.Table, dict[str, Any]]  # ... and train blocks
+
+
 # One split's rows -> (its pair table as written, its triplets).
 SplitView = Callable[[pa.Table], tuple[pa.Table, pa.Table]]
 
@@ -155,38 +135,3 @@ def split_external(pairs: pa.Table, cfg: Config) -> Views:
     component = shared_text_components(pairs["profile_text"].to_numpy(), pairs["posting_text"].to_numpy())
     tables, triplets, metrics = _split_by_component(pairs, component, cfg, view)
     return tables, triplets, BLOCK_SCHEMA.empty_table(), metrics
-
-
-def main(cfg: Config, root: Path | None = None) -> None:
-    """Split ``root/data/generated/pairs.parquet`` (default root: the working directory)."""
-    root = Path.cwd() if root is None else Path(root)
-    source = root / PAIRS_PATH
-    if not source.is_file():
-        raise FileNotFoundError(f"{source} not found: run the generate stage first (dvc repro generate)")
-    pairs = pq.read_table(source)
-    external = is_external(pairs.schema)
-    try:
-        if external:
-            tables, triplets, blocks, metrics = split_external(pairs, cfg)
-        else:
-            tables, triplets, blocks, metrics = split_pairs(pairs, cfg, load_catalog(cfg.data.catalog))
-    except UnsplittableError as err:
-        # What the user can change: their file, or the generator's number of groups.
-        key, value = ("data.input", cfg.data.input) if external else ("data.num_groups", cfg.data.num_groups)
-        raise ConfigError(key, value, f"data that the split stage can split ({err})") from None
-    # The metrics describe the split folder: removed as a new one comes in, written after it (pipeline.io).
-    with atomic_path(root / SPLIT_DIR, stale=[root / METRICS_PATH]) as tmp:
-        tmp.mkdir()
-        for name in SPLITS:
-            write_parquet(tmp / f"{name}.parquet", tables[name], _ROW_GROUP)
-            write_parquet(tmp / f"{name}_triplets.parquet", triplets[name], _ROW_GROUP)
-        write_parquet(tmp / "train_blocks.parquet", blocks, _ROW_GROUP)
-    write_json(root / METRICS_PATH, metrics)
-    print(
-        "split: "
-        + ", ".join(f"{n} {metrics[n]['rows']} rows / {metrics[n]['triplets']} triplets" for n in SPLITS)
-    )
-
-
-if __name__ == "__main__":
-    run_stage(main)

@@ -67,7 +67,7 @@ class SharedTextLoss(nn.Module):
     32 instead of 512, so one forward/backward pass over those is 3-16x less work.
     Repeated texts reuse the same embedding rows, so the loss and its gradient are unchanged. Works for
     losses with ``compute_loss_from_embeddings`` (cosine, cosent, angle, mnrl). ``encoder`` replaces the
-    model's forward pass (pipeline.frozen_cache.FrozenLayerCache).
+    model's forward pass (pipeline.training.frozen_cache.FrozenLayerCache).
     """
 
     def __init__(self, inner: nn.Module, pad_token_id: int, encoder: Encoder | None = None) -> None:

@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.plots import card_images_md
+from pipeline.release.plots import card_images_md
 
 if TYPE_CHECKING:
     import pandas as pd
     from sentence_transformers import SentenceTransformer
 
     from pipeline.config import Config
-    from pipeline.plots import CardImage
+    from pipeline.release.plots import CardImage
 
 __all__ = ["CardInputs", "EvalStageResults", "build_model_card", "flatten_metrics", "fmt"]
 
@@ -128,7 +128,7 @@ class CardInputs:
     versions: dict[str, str]
     model_ref: str  # how the usage snippet loads the model, e.g. "data/export/model"
     trainer_readme: str | None = None  # the Trainer's README.md of data/model, if any
-    images: Sequence[CardImage] = ()  # pictures already in the model folder (pipeline.plots)
+    images: Sequence[CardImage] = ()  # pictures already in the model folder (pipeline.release.plots)
 
 
 def base_model_id(cfg: Config) -> str | None:
@@ -144,7 +144,7 @@ def build_model_card(model: SentenceTransformer, inputs: CardInputs) -> str:
     from sentence_transformers.base.model_card import generate_model_card, get_losses
     from sentence_transformers.sentence_transformer.model_card import SentenceTransformerModelCardData
 
-    from pipeline.losses import build_loss
+    from pipeline.training.losses import build_loss
 
     cfg = inputs.cfg
     card = SentenceTransformerModelCardData(
@@ -192,14 +192,14 @@ def _set_hyperparameters(card: Any, inputs: CardInputs) -> None:
     """
     from sentence_transformers import SentenceTransformerTrainingArguments
 
-    from pipeline.sampling import SAMPLER_CLASSES
-    from pipeline.train import training_arguments
+    from pipeline.training.samplers import SAMPLER_CLASSES
+    from pipeline.training.trainer import training_arguments
 
     cfg = inputs.cfg
     values = {k: v for k, v in training_arguments(cfg, Path("unused")).to_dict().items() if k not in HP_SKIP}
     if cfg.train.batches != "random" and not cfg.loss.uses_triplets:
         sampler = SAMPLER_CLASSES[cfg.train.batches].__name__
-        values["batch_sampler"] = f"pipeline.sampling.{sampler} (train.batches={cfg.train.batches})"
+        values["batch_sampler"] = f"pipeline.training.samplers.{sampler} (train.batches={cfg.train.batches})"
     defaults = SentenceTransformerTrainingArguments(output_dir="unused").to_dict()
     card.all_hyperparameters = values
     card.non_default_hyperparameters = {k: v for k, v in values.items() if k in defaults and v != defaults[k]}
@@ -216,7 +216,7 @@ def _set_evaluation(card: Any, inputs: CardInputs) -> None:
     eval_cfg = {
         "split": "test",
         "relevance_threshold": inputs.cfg.eval.relevance_threshold,
-        "source": "metrics/eval.json (pipeline/evaluate.py)",
+        "source": "metrics/eval.json (pipeline/stages/evaluate.py)",
     }
     results: dict[Any, dict[str, Any]] = {}
     for description, metrics in groups.items():
