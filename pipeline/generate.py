@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.config import Config
-from pipeline.config.checks import ConfigError, check
-from pipeline.config.data import DataConfig
+from pipeline.config.errors import ConfigError, check
+from pipeline.config.schema import DataConfig
 from pipeline.external import generate_external
 from pipeline.io import atomic_path, write_json
 from pipeline.runtime import run_stage

@@ -34,7 +34,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from pipeline.config import Config, ConfigError
-from pipeline.config.data import SplitConfig, TripletConfig
+from pipeline.config.schema import SplitConfig, TripletConfig
 from pipeline.external import EXTERNAL_PAIR_SCHEMA, TRIPLET_COLUMN, is_external
 from pipeline.io import atomic_path, write_json
 from pipeline.runtime import run_stage

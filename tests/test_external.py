@@ -16,7 +16,7 @@ import pytest
 from pipeline import generate, split
 from pipeline.config import Config, ConfigError, parse_config
 from pipeline.config.compose import compose_config, compose_dict
-from pipeline.config.data import ExternalConfig
+from pipeline.config.schema import ExternalConfig
 from pipeline.external import (
     EXTERNAL_PAIR_SCHEMA,
     TRIPLET_PAIR_SCHEMA,

@@ -13,7 +13,7 @@ import pytest
 from pipeline import generate, split
 from pipeline.config import Config
 from pipeline.config.compose import compose_config
-from pipeline.config.data import SplitConfig
+from pipeline.config.schema import SplitConfig
 from pipeline.synth.catalog import PROJECT_ROOT, load_catalog
 from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS, score_frame
 from pipeline.synth.schema import BLOCK_SCHEMA, PAIR_SCHEMA, TRIPLET_SCHEMA
