@@ -81,7 +81,7 @@ def test_conf_defaults_list_puts_self_first() -> None:
         ("loss.name", "triplet", "'cosent'"),
         ("loss.matryoshka_dims", [64, 128], "largest first"),
         ("train.precision", "fp8", "'bf16'"),
-        ("train.batch_size", "many", "Integer"),
+        ("train.batch_size", "many", "an integer"),
         ("train.learning_rate", 0.0, "> 0"),
         ("eval.relevance_threshold", 2.0, "<= 1"),
         ("eval.max_sts_pairs", 1, ">= 2"),
@@ -95,6 +95,10 @@ def test_conf_defaults_list_puts_self_first() -> None:
         ("export.batch_size", 0, ">= 1"),
         ("export.max_spearman_drop", 1.5, "<= 1"),
         ("export.parity_max_texts", 0, ">= 1"),
+        ("paths.model", "/data/model", "relative path"),
+        ("paths.split_dir", "../split", "without '..'"),
+        ("paths.live", " ", "non-empty"),
+        ("paths.eval_plots", None, "a string"),
     ],
 )
 def test_bad_value_names_key_value_and_allowed(key: str, value: object, allowed: str) -> None:

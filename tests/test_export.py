@@ -160,7 +160,7 @@ def test_flatten_and_format() -> None:
 
 
 def test_detect_quantization_is_a_valid_preset() -> None:
-    from pipeline.config.export import QUANTIZATIONS
+    from pipeline.config.schema import QUANTIZATIONS
 
     assert detect_quantization() in QUANTIZATIONS[1:]
 

@@ -15,7 +15,7 @@ import pytest
 
 from pipeline.config import Config, ConfigError, parse_config
 from pipeline.config.compose import compose_config, compose_dict
-from pipeline.config.data import ExternalConfig
+from pipeline.config.schema import ExternalConfig
 from pipeline.pairs.external import (
     EXTERNAL_PAIR_SCHEMA,
     TRIPLET_PAIR_SCHEMA,

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.config import Config
 from pipeline.config.compose import compose_config
-from pipeline.config.data import SplitConfig
+from pipeline.config.schema import SplitConfig
 from pipeline.pairs.split import assign_splits
 from pipeline.stages import generate, split
 from pipeline.synth.catalog import PROJECT_ROOT, load_catalog

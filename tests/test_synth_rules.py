@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
@@ -107,23 +106,20 @@ def test_hard_constraint_caps_the_total(
 
 
 def test_weights_and_levels_are_configuration() -> None:
-    region_only = dataclasses.replace(
-        RULES,
-        weight_region=1.0,
-        weight_stack=0.0,
-        weight_experience=0.0,
-        weight_work_mode=0.0,
-        weight_goals=0.0,
+    region_only = RULES.model_copy(
+        update=dict(
+            weight_region=1.0, weight_stack=0.0, weight_experience=0.0, weight_work_mode=0.0, weight_goals=0.0
+        )
     )
     assert score_one({}, {"j_region": "원격", "j_stacks": ["Swift"]}, region_only)["score"] == pytest.approx(
         0.8
     )
-    lenient = dataclasses.replace(RULES, slightly_short_years=3, region_remote=0.5)
+    lenient = RULES.model_copy(update=dict(slightly_short_years=3, region_remote=0.5))
     out = score_one({}, {"j_min_years": 8, "j_region": "원격"}, lenient)
     assert out["experience_match"] == "slightly_short" and out["f_region"] == pytest.approx(0.5)
     # a weighted mean: doubling every weight changes nothing
     names = ("weight_region", "weight_stack", "weight_experience", "weight_work_mode", "weight_goals")
-    doubled = dataclasses.replace(RULES, **{f: 2 * getattr(RULES, f) for f in names})
+    doubled = RULES.model_copy(update={f: 2 * getattr(RULES, f) for f in names})
     assert score_one({}, {"j_min_years": 6}, doubled)["score"] == pytest.approx(0.9)
 
 

@@ -416,7 +416,7 @@ def test_killed_training_resumes_from_its_last_checkpoint(
         ("model.tiny.vocab_size", 10, ">= 100"),
         ("model.tiny.hidden_size", 65, "multiple of num_heads"),
         ("model.tiny.num_layers", 0, ">= 1"),
-        ("model.allow_download", "maybe", "not a valid bool"),
+        ("model.allow_download", "maybe", "true or false"),
         ("loss.name", "contrastive", "'mnrl'"),
         ("loss.scale", 0.0, "> 0"),
         ("loss.mini_batch_size", 0, ">= 1"),

@@ -1,147 +1,123 @@
-"""Typed configuration: ``params.yaml`` (composed by Hydra from ``conf/``) validated into dataclasses.
+"""Typed configuration: ``params.yaml`` (composed by Hydra from ``conf/``) validated by the pydantic schema.
 
-Every stage starts with :func:`load_config`. OmegaConf's structured configs reject unknown keys
-and values of the wrong type; each section's ``validate()`` checks ranges and choices. Any
-problem becomes a :class:`ConfigError` naming the key, the value and what is allowed.
+Every stage starts with :func:`load_config`, which validates the whole tree before the stage touches a file.
+Any problem becomes a :class:`ConfigError` naming the dotted key, the value and what is allowed.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
-import typing
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
-from omegaconf import OmegaConf
-from omegaconf.errors import (
-    ConfigKeyError,
-    MissingMandatoryValue,
-    OmegaConfBaseException,
-    ValidationError,
-)
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
-from pipeline.config.checks import ConfigError, check, check_range
-from pipeline.config.data import DataConfig
-from pipeline.config.evaluate import EvalConfig
-from pipeline.config.export import ExportConfig
-from pipeline.config.loss import LossConfig
-from pipeline.config.model import ModelConfig
-from pipeline.config.train import TrainConfig
+from pipeline.config.errors import ConfigError, check
+from pipeline.config.schema import MAX_SEED, Config
 
-__all__ = ["Config", "ConfigError", "load_config", "parse_config"]
+__all__ = ["MAX_SEED", "Config", "ConfigError", "load_config", "parse_config", "to_dict"]
 
 DEFAULT_PARAMS = Path("params.yaml")
-MAX_SEED = 2**32 - 1  # numpy's RandomState/default_rng bound; torch accepts more
+# What a value of the wrong type should have been, by the first word of pydantic's error type.
+_EXPECTED = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "string": "a string",
+    "list": "a list",
+    "dict": "a mapping",
+    "model": "a mapping of settings",
+    "finite": "finite numbers (no .inf or .nan)",
+}
+_BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
 
 
-@dataclass
-class RuntimeConfig:
-    # The 2 slow cores here train 3-30x faster with one torch thread than with two.
-    num_threads: int
-
-    def validate(self) -> None:
-        check_range("num_threads", self.num_threads, 1)
-
-
-@dataclass
-class Config:
-    seed: int
-    runtime: RuntimeConfig
-    data: DataConfig
-    model: ModelConfig
-    loss: LossConfig
-    train: TrainConfig
-    eval: EvalConfig
-    export: ExportConfig
-
-    def validate(self) -> None:
-        check_range("seed", self.seed, 0, MAX_SEED)
-        # Blocks are scored with the rules, from the attributes that only generated pairs carry.
-        check(
-            not (
-                self.data.source == "external"
-                and self.train.batches == "rule_blocks"
-                and not self.loss.uses_triplets
-            ),
-            "train.batches",
-            self.train.batches,
-            "random, length_grouped or shared_texts with external data, whose pairs have no rule "
-            "attributes to score blocks with: add -S train.batches=shared_texts",
-        )
+def _section(annotation: Any) -> type[BaseModel] | None:
+    """The model class in a field's annotation (``X`` or ``X | None``), if any."""
+    for t in (annotation, *get_args(annotation)):
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            return t
+    return None
 
 
-def _allowed_keys(schema: Any, full_key: str) -> str:
-    node: Any = schema
-    for part in [p for p in full_key.split(".")[:-1] if p]:
-        node = typing.get_type_hints(node).get(part)
-        if not dataclasses.is_dataclass(node):
-            return "a key of the schema"
-    return "one of " + ", ".join(f.name for f in dataclasses.fields(node))
+def _model_at(loc: list[Any]) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = Config
+    for part in loc:
+        info = model.model_fields.get(part) if model is not None and isinstance(part, str) else None
+        model = _section(info.annotation) if info is not None else None
+    return model
 
 
-def _validate_tree(obj: Any, prefix: str = "") -> None:
-    """Call ``validate()`` on every dataclass in the tree, prefixing errors with the key path.
+def _allowed(error: dict[str, Any], loc: list[Any]) -> str:
+    """What the field at ``loc`` allows, in words, from its declaration (or else from pydantic's error)."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    model = _model_at(loc[:-1])
+    info: FieldInfo | None = model.model_fields.get(loc[-1]) if model is not None and loc else None
+    if kind == "extra_forbidden":
+        return "one of " + ", ".join(model.model_fields) if model is not None else "a key of the schema"
+    if kind == "missing":
+        return "a value (required; defaults live in conf/)"
+    if kind == "literal_error":
+        if info is not None and get_origin(info.annotation) is Literal:
+            return "one of " + ", ".join(map(repr, get_args(info.annotation)))
+        return "one of " + ctx["expected"]
+    if any(name in ctx for name, _ in _BOUNDS):
+        found = {
+            name: getattr(m, name)
+            for m in (info.metadata if info else [])
+            for name, _ in _BOUNDS
+            if hasattr(m, name)
+        }
+        found = found or {name: ctx[name] for name, _ in _BOUNDS if name in ctx}
+        return "a number " + " and ".join(f"{op} {found[name]}" for name, op in _BOUNDS if name in found)
+    expected = _EXPECTED.get(kind.split("_")[0], error["msg"])
+    return expected + (" in every item" if len(error["loc"]) > len(loc) and kind != "finite_number" else "")
 
-    Children first: a check across sections (``Config.validate``) may rely on each section being valid.
-    """
-    if not dataclasses.is_dataclass(obj):
-        return
-    for f in dataclasses.fields(obj):
-        key, value = f"{prefix}.{f.name}" if prefix else f.name, getattr(obj, f.name)
-        # YAML reads .inf and .nan as floats that every range check would let through (nan compares False).
-        numbers = value if isinstance(value, list | tuple) else [value]
-        bad = [v for v in numbers if isinstance(v, float) and not math.isfinite(v)]
-        check(not bad, key, value, "finite numbers (no .inf or .nan)")
-        _validate_tree(value, key)
-    if hasattr(obj, "validate"):
-        try:
-            obj.validate()
-        except ConfigError as err:
-            raise err.under(prefix) from None
+
+def _at(raw: Any, loc: list[Any]) -> Any:
+    for part in loc:
+        raw = raw[part]
+    return raw
+
+
+def _config_error(err: ValidationError, raw: dict[str, Any]) -> ConfigError:
+    """The first of pydantic's errors as a :class:`ConfigError`."""
+    error = err.errors(include_url=False)[0]
+    loc, inner = list(error["loc"]), (error.get("ctx") or {}).get("error")
+    key = ".".join(map(str, loc))
+    if isinstance(inner, ConfigError):  # a model_validator's rule: its key is relative to its section
+        return inner.under(key)
+    if isinstance(inner, ValueError):  # a field's own rule (schema._must): the message says what is allowed
+        return ConfigError(key, error["input"], str(inner))
+    while loc and isinstance(loc[-1], int):  # a list item: report the list, as the list's own rules do
+        loc.pop()
+    key = ".".join(map(str, loc))
+    value = {"missing": "(missing)", "extra_forbidden": "(unknown key)"}.get(error["type"], error["input"])
+    if len(loc) < len(error["loc"]):
+        value = _at(raw, loc)
+    return ConfigError(key, value, _allowed(error, loc))
 
 
 def parse_config(raw: dict[str, Any]) -> Config:
     """Validate a plain mapping (the content of ``params.yaml``) into a :class:`Config`."""
-    schema = OmegaConf.structured(Config)
+    raw = raw or {}
     try:
-        merged = OmegaConf.merge(schema, raw or {})
-        cfg: Config = OmegaConf.to_object(merged)  # type: ignore[assignment]
-    except ConfigKeyError as err:
-        key = err.full_key or str(err.key)
-        raise ConfigError(key, "(unknown key)", _allowed_keys(Config, key)) from None
-    except MissingMandatoryValue as err:
-        raise ConfigError(
-            err.full_key or str(err.key), "(missing)", "a value; defaults live in conf/"
-        ) from None
+        return Config.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(err.full_key or str(err.key), err.value, str(err).splitlines()[0]) from None
-    except OmegaConfBaseException as err:
-        raise ConfigError(
-            getattr(err, "full_key", "") or "?", getattr(err, "value", None), str(err)
-        ) from None
-    _validate_tree(cfg)
-    return cfg
+        raise _config_error(err, raw) from None
 
 
 def load_config(path: Path | str = DEFAULT_PARAMS) -> Config:
     """Read and validate ``params.yaml``; raises :class:`ConfigError` on any bad value."""
     path = Path(path)
-    if not path.exists():
-        raise ConfigError(
-            "params file",
-            str(path),
-            "an existing file (run `dvc exp run` or compose conf/)",
-        )
+    check(path.exists(), "params file", str(path), "an existing file (run `dvc exp run` or compose conf/)")
     with path.open(encoding="utf-8") as fh:
         raw = yaml.safe_load(fh) or {}
-    if not isinstance(raw, dict):
-        raise ConfigError("params file", str(path), "a YAML mapping at the top level")
+    check(isinstance(raw, dict), "params file", str(path), "a YAML mapping at the top level")
     return parse_config(raw)
 
 
-def to_dict(obj: Any) -> dict[str, Any]:
-    """A dataclass config (or section) as plain JSON/YAML-able data."""
-    return dataclasses.asdict(obj)
+def to_dict(obj: BaseModel) -> dict[str, Any]:
+    """A config (or section) as plain JSON/YAML-able data."""
+    return obj.model_dump()

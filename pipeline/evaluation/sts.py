@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.config.checks import ConfigError
+from pipeline.config.errors import ConfigError
 
 __all__ = ["STS_COLUMNS", "read_sts_file", "sts_name"]
 

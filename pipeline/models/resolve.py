@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.config.checks import ConfigError
-from pipeline.config.model import ModelConfig
+from pipeline.config.errors import ConfigError
+from pipeline.config.schema import ModelConfig
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -191,7 +191,7 @@ def load_base_model(
         )
         return load_folder(folder)
 
-    raise ValueError(f"unknown model.source {cfg.source!r}")  # validate() rejects it first
+    raise ValueError(f"unknown model.source {cfg.source!r}")  # the config schema rejects it first
 
 
 def apply_model_settings(model: SentenceTransformer, cfg: ModelConfig) -> SentenceTransformer:

@@ -1,7 +1,7 @@
 """A user's scored pairs or triplets (``data.source: external``) as the pairs file the split stage reads.
 
 Selected with ``dvc exp run -S data=external_pairs -S data.external.path=my.tsv`` (or ``external_triplets``);
-settings in ``conf/data/external_*.yaml``, schema in ``pipeline/config/data.py``.
+settings in ``conf/data/external_*.yaml``, schema in ``pipeline/config/schema.py``.
 
 Input
 * ``data.external.path``: a file, or a folder whose files are read in name order (hidden files skipped).
@@ -49,8 +49,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.config.checks import ConfigError
-from pipeline.config.data import EXTERNAL_ROLES, DataConfig, ExternalConfig
+from pipeline.config.errors import ConfigError
+from pipeline.config.schema import EXTERNAL_ROLES, DataConfig, ExternalConfig
 from pipeline.io import atomic_path
 from pipeline.synth.sampling import score_bin
 from pipeline.synth.schema import parquet_writer
@@ -317,7 +317,7 @@ def load_external(ext: ExternalConfig, root: Path) -> pa.Table:
         if len(raw.rows) == 0:
             raise ExternalDataError(raw.name, None, None, "no data rows")
         if ext.kind == "pairs":
-            assert ext.score_range is not None  # validate() requires it for pairs
+            assert ext.score_range is not None  # the config schema requires it for pairs
             s1, s2 = _texts(raw, roles["sentence1"]), _texts(raw, roles["sentence2"])
             score = _scores(raw, roles["score"], ext.score_range)
             raw_max = max(raw_max, float(score.max()))
@@ -434,7 +434,7 @@ def generate_external(
 ) -> dict[str, Any]:
     """Load ``data.external``, write it to ``out`` (parquet, atomically, removing ``stale`` as it replaces
     the old file) and return the data metrics."""
-    assert data.external is not None  # validate() requires it for source external
+    assert data.external is not None  # the config schema requires it for source external
     table = load_external(data.external, root)
     with atomic_path(out, stale=stale) as tmp, parquet_writer(tmp, table.schema) as writer:
         writer.write_table(table, row_group_size=data.shard_size)

@@ -14,7 +14,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from pipeline.config import Config
-from pipeline.config.data import SplitConfig, TripletConfig
+from pipeline.config.schema import SplitConfig, TripletConfig
 from pipeline.pairs.external import EXTERNAL_PAIR_SCHEMA, TRIPLET_COLUMN
 from pipeline.synth.blocks import build_blocks
 from pipeline.synth.catalog import Catalog

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.config.checks import ConfigError, check
+from pipeline.config.errors import ConfigError, check
 from pipeline.io import write_json
 from pipeline.pairs.external import generate_external
 from pipeline.runtime import run_stage

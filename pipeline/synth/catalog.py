@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from pipeline.config.checks import ConfigError
+from pipeline.config.errors import ConfigError
 
 # The rules give these names a meaning (mixed is half-compatible; a posting may require a cs background).
 WORK_MODES = ("online", "offline", "mixed")

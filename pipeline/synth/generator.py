@@ -12,8 +12,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.config.checks import check
-from pipeline.config.data import DataConfig
+from pipeline.config.errors import check
+from pipeline.config.schema import DataConfig
 from pipeline.io import atomic_path
 from pipeline.synth.catalog import Catalog
 from pipeline.synth.rules import (

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.config.data import RulesConfig
+from pipeline.config.schema import RulesConfig
 from pipeline.synth.catalog import BACKGROUNDS, WORK_MODES, Catalog
 
 REGION_MATCH = ("same", "remote", "other")

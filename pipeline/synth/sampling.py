@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from pipeline.config.data import DataConfig, RulesConfig
+from pipeline.config.schema import DataConfig, RulesConfig
 from pipeline.synth.catalog import BACKGROUNDS, WORK_MODES, Catalog
 from pipeline.synth.rules import (
     PostingCodes,

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from pipeline.config.data import TripletConfig
+from pipeline.config.schema import TripletConfig
 from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS, near_miss_frame
 from pipeline.synth.schema import TRIPLET_SCHEMA
 

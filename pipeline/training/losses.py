@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from pipeline.config import ConfigError
-from pipeline.config.loss import LossConfig
+from pipeline.config.schema import LossConfig
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -45,7 +45,7 @@ def build_loss(model: SentenceTransformer, cfg: LossConfig) -> nn.Module:
         loss = losses.CachedMultipleNegativesRankingLoss(
             model, scale=cfg.scale, mini_batch_size=cfg.mini_batch_size
         )
-    else:  # validate() already rejects this; kept so a new name cannot fall through silently
+    else:  # the config schema already rejects this; kept so a new name cannot fall through silently
         raise ConfigError("loss.name", cfg.name, "a known loss")
 
     if cfg.matryoshka_dims:
