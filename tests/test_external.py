@@ -26,7 +26,7 @@ from pipeline.pairs.external import (
 from pipeline.runtime import run_stage
 from pipeline.stages import generate, split
 from pipeline.synth.schema import TRIPLET_SCHEMA
-from tests.conftest import write_params
+from tests.conftest import PATHS, write_params
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "external"
 TRIPLET_KEYS = [
@@ -343,7 +343,7 @@ def test_stage_exits_2_with_one_line_naming_file_row_column(
     _write(tmp_path, "bad.tsv", HEADER + GOOD + "나\t다\t9\n")
     err = _stage_error(generate, tmp_path, capsys, "data.external.path=bad.tsv")
     assert err.count("\n") == 1 and err.startswith("error: bad.tsv: row 2, column 'score': score 9")
-    assert not (tmp_path / generate.PAIRS_PATH).exists()
+    assert not (tmp_path / PATHS.generated).exists()
 
 
 def _stage_error(stage: Any, root: Path, capsys: pytest.CaptureFixture[str], *overrides: str) -> str:
@@ -405,7 +405,7 @@ def test_synthetic_input_must_be_the_catalog(tmp_path: Path) -> None:
     cfg.data.input = "mine.tsv"  # a hand-edited params.yaml: DVC would track the wrong file
     with pytest.raises(ConfigError, match=r"data\.input='mine\.tsv'.*data\.catalog \('catalog/ko\.yaml'\)"):
         generate.main(cfg, tmp_path)
-    assert not (tmp_path / generate.PAIRS_PATH).exists()
+    assert not (tmp_path / PATHS.generated).exists()
 
 
 def test_external_source_needs_the_block() -> None:
@@ -433,7 +433,7 @@ def _texts(frame: pd.DataFrame) -> set[str]:
 def build(root: Path, cfg: Config) -> dict[str, pd.DataFrame]:
     generate.main(cfg, root)
     split.main(cfg, root)
-    return {p.stem: pd.read_parquet(p) for p in sorted((root / split.SPLIT_DIR).glob("*.parquet"))}
+    return {p.stem: pd.read_parquet(p) for p in sorted((root / PATHS.split_dir).glob("*.parquet"))}
 
 
 @pytest.fixture(scope="module")
@@ -460,8 +460,8 @@ def _assert_leak_free(parts: dict[str, pd.DataFrame]) -> None:
 
 def test_external_pairs_split_without_leaks(pairs_run: tuple[Path, dict[str, pd.DataFrame]]) -> None:
     root, parts = pairs_run
-    generated = pd.read_parquet(root / generate.PAIRS_PATH)
-    assert is_external(pq.read_schema(root / generate.PAIRS_PATH))
+    generated = pd.read_parquet(root / PATHS.generated)
+    assert is_external(pq.read_schema(root / PATHS.generated))
     _assert_leak_free(parts)
     together = pd.concat([parts[n] for n in split.SPLITS]).sort_values(["profile_id", "posting_id"])
     expected = generated.sort_values(["profile_id", "posting_id"])
@@ -470,7 +470,7 @@ def test_external_pairs_split_without_leaks(pairs_run: tuple[Path, dict[str, pd.
     # Rows sharing a text (row 1's sentence2 is row 7's sentence1) land in one split.
     shared = "남자가 기타를 연주하고 있다."
     assert sum(shared in _texts(parts[n]) for n in split.SPLITS) == 1
-    metrics = json.loads((root / generate.METRICS_PATH).read_text())
+    metrics = json.loads((root / PATHS.data_metrics).read_text())
     assert metrics["counts"]["pairs"] == 20 and metrics["counts"]["texts"] == len(_texts(generated))
     assert sum(b["count"] for b in metrics["score_histogram"].values()) == 20
 
@@ -494,7 +494,7 @@ def test_external_triplets_split_by_components(triplets_run: tuple[Path, dict[st
     for name in split.SPLITS:
         t, pairs = parts[f"{name}_triplets"], parts[name]
         assert (
-            pq.read_schema(root / split.SPLIT_DIR / f"{name}_triplets.parquet").remove_metadata()
+            pq.read_schema(root / PATHS.split_dir / f"{name}_triplets.parquet").remove_metadata()
             == TRIPLET_SCHEMA
         )
         assert list(pairs.columns) == EXTERNAL_PAIR_SCHEMA.names and len(pairs) == 2 * len(t) > 0
@@ -505,17 +505,17 @@ def test_external_triplets_split_by_components(triplets_run: tuple[Path, dict[st
     shared = raw["positive"].iloc[0]
     assert raw["negative"].iloc[1] == shared
     assert sum(shared in _texts(parts[n]) for n in split.SPLITS) == 1
-    metrics = json.loads((root / generate.METRICS_PATH).read_text())
+    metrics = json.loads((root / PATHS.data_metrics).read_text())
     assert metrics["counts"]["triplets"] == len(raw) and metrics["counts"]["pairs"] == 2 * len(raw)
 
 
 def test_same_file_same_bytes(triplets_run: tuple[Path, dict[str, pd.DataFrame]], tmp_path: Path) -> None:
     root, _ = triplets_run
     build(tmp_path, config(FIXTURES / "triplets.jsonl", *TRIPLET_KEYS, kind="triplets"))
-    for rel in (generate.PAIRS_PATH, generate.METRICS_PATH, split.METRICS_PATH):
+    for rel in (PATHS.generated, PATHS.data_metrics, PATHS.split_metrics):
         assert (tmp_path / rel).read_bytes() == (root / rel).read_bytes(), rel
-    for path in sorted((root / split.SPLIT_DIR).iterdir()):
-        assert (tmp_path / split.SPLIT_DIR / path.name).read_bytes() == path.read_bytes(), path.name
+    for path in sorted((root / PATHS.split_dir).iterdir()):
+        assert (tmp_path / PATHS.split_dir / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 @pytest.mark.parametrize("loss", ["cosent", "mnrl"])
@@ -527,14 +527,14 @@ def test_train_and_evaluate_read_the_splits(
 
     root, parts = triplets_run
     cfg = compose_config([f"loss={loss}", "data=external_triplets"])
-    ds = load_train_dataset(cfg, root / split.SPLIT_DIR)
+    ds = load_train_dataset(cfg, root / PATHS.split_dir)
     assert ds.num_rows == len(parts["train_triplets" if loss == "mnrl" else "train"])
-    frame, source = load_test_pairs(root / split.SPLIT_DIR / "test.parquet")
+    frame, source = load_test_pairs(root / PATHS.split_dir / "test.parquet")
     assert source == "external" and len(frame) == len(parts["test"])
     if loss == "cosent":  # the generated-data default on a split of external data: no blocks to train on
         assert len(parts["train_blocks"]) == 0
         with pytest.raises(ValueError, match="rule blocks exist for generated data only"):
-            load_train_dataset(compose_config([f"loss={loss}"]), root / split.SPLIT_DIR)
+            load_train_dataset(compose_config([f"loss={loss}"]), root / PATHS.split_dir)
 
 
 # --- found by the bad-input audit (#12) ------------------------------------------------------------------
@@ -547,7 +547,7 @@ def test_duplicates_and_conflicting_scores_warn_with_counts(
 ) -> None:
     """Used to be accepted silently: a row given twice, the same pair scored 5 and 1."""
     generate.main(config(_write(tmp_path, "rep.tsv", REPEATED)), tmp_path)
-    metrics = json.loads((tmp_path / generate.METRICS_PATH).read_text())
+    metrics = json.loads((tmp_path / PATHS.data_metrics).read_text())
     err = capsys.readouterr().err
     assert "warning: rep.tsv: 1 duplicate row(s) and 1 pair(s) scored differently" in err
     assert "rep.tsv row 1 is repeated in rep.tsv row 3" in err
@@ -560,13 +560,13 @@ def test_duplicates_can_be_made_errors(tmp_path: Path, capsys: pytest.CaptureFix
     overrides = ("data.external.path=rep.tsv", "data.external.duplicates=error")
     err = _stage_error(generate, tmp_path, capsys, *overrides)
     assert err.count("\n") == 1 and err.startswith("error: rep.tsv: 1 duplicate row(s)"), err
-    assert not (tmp_path / generate.PAIRS_PATH).exists()
+    assert not (tmp_path / PATHS.generated).exists()
 
 
 def test_clean_file_has_no_duplicate_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     generate.main(config(FIXTURES / "korsts_pairs.tsv"), tmp_path)
     assert "duplicate" not in capsys.readouterr().err
-    counts = json.loads((tmp_path / generate.METRICS_PATH).read_text())["counts"]
+    counts = json.loads((tmp_path / PATHS.data_metrics).read_text())["counts"]
     assert counts["duplicate_rows"] == 0 and counts["conflicting_pairs"] == 0
 
 
@@ -580,4 +580,4 @@ def test_a_single_component_file_fails_split_with_exit_2(
     err = _stage_error(split, tmp_path, capsys, "data.external.path=star.tsv")
     assert err.count("\n") == 1 and err.startswith("error: invalid config: data.input='star.tsv'"), err
     assert "1 connected component(s)" in err and "cannot fill split(s) dev, test" in err
-    assert not (tmp_path / split.SPLIT_DIR).exists()
+    assert not (tmp_path / PATHS.split_dir).exists()

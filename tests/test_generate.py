@@ -24,6 +24,7 @@ from pipeline.synth.catalog import PROJECT_ROOT, load_catalog
 from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS, SCORE_COLUMNS, score_frame
 from pipeline.synth.sampling import group_starts
 from pipeline.synth.schema import PAIR_SCHEMA
+from tests.conftest import PATHS
 
 SMALL = ["data.num_pairs=3000", "data.num_profiles=400", "data.num_postings=400", "data.num_groups=20"]
 CATALOG = load_catalog(PROJECT_ROOT / "catalog" / "ko.yaml")
@@ -42,11 +43,11 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def pairs(out: Path) -> pd.DataFrame:
-    return pd.read_parquet(out / generate.PAIRS_PATH)
+    return pd.read_parquet(out / PATHS.generated)
 
 
 def test_writes_the_pairs_contract(out: Path, pairs: pd.DataFrame) -> None:
-    assert pq.read_schema(out / generate.PAIRS_PATH).remove_metadata() == PAIR_SCHEMA
+    assert pq.read_schema(out / PATHS.generated).remove_metadata() == PAIR_SCHEMA
     assert len(pairs) == 3000
     assert pairs["score"].between(0, 1).all()
     for col in ("f_region", "f_stack", "f_experience", "f_work_mode", "f_goals"):
@@ -94,13 +95,13 @@ def test_score_bins_are_roughly_uniform(pairs: pd.DataFrame) -> None:
 
 
 def test_near_misses_are_present(out: Path) -> None:
-    metrics = json.loads((out / generate.METRICS_PATH).read_text())
+    metrics = json.loads((out / PATHS.data_metrics).read_text())
     assert metrics["near_miss_fraction"] == pytest.approx(0.3, abs=0.05)
     assert all(v > 0.005 for v in metrics["near_miss_kinds"].values()), metrics["near_miss_kinds"]
 
 
 def test_metrics(out: Path, pairs: pd.DataFrame) -> None:
-    m = json.loads((out / generate.METRICS_PATH).read_text())
+    m = json.loads((out / PATHS.data_metrics).read_text())
     c = m["counts"]
     assert c["pairs"] == 3000 and c["unique_pairs"] == len(
         pairs.drop_duplicates(["profile_id", "posting_id"])
@@ -117,10 +118,10 @@ def test_metrics(out: Path, pairs: pd.DataFrame) -> None:
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path, out: Path) -> None:
     generate.main(small(), tmp_path / "a")
     generate.main(small("data.seed=43"), tmp_path / "b")
-    first = (out / generate.PAIRS_PATH).read_bytes()
-    assert (tmp_path / "a" / generate.PAIRS_PATH).read_bytes() == first
-    assert (tmp_path / "b" / generate.PAIRS_PATH).read_bytes() != first
-    assert (tmp_path / "a" / generate.METRICS_PATH).read_text() == (out / generate.METRICS_PATH).read_text()
+    first = (out / PATHS.generated).read_bytes()
+    assert (tmp_path / "a" / PATHS.generated).read_bytes() == first
+    assert (tmp_path / "b" / PATHS.generated).read_bytes() != first
+    assert (tmp_path / "a" / PATHS.data_metrics).read_text() == (out / PATHS.data_metrics).read_text()
 
 
 def test_shard_size_changes_row_groups_not_rows(tmp_path: Path) -> None:
@@ -136,7 +137,7 @@ def test_shard_size_changes_row_groups_not_rows(tmp_path: Path) -> None:
 
 def test_loads_with_datasets(out: Path, tmp_path: Path) -> None:
     ds = datasets.load_dataset(
-        "parquet", data_files=str(out / generate.PAIRS_PATH), split="train", cache_dir=str(tmp_path)
+        "parquet", data_files=str(out / PATHS.generated), split="train", cache_dir=str(tmp_path)
     )
     assert ds.num_rows == 3000 and ds.column_names == PAIR_SCHEMA.names
     assert isinstance(ds[0]["p_stacks"], list) and isinstance(ds[0]["profile_text"], str)
@@ -150,8 +151,8 @@ def test_runs_as_a_module_from_params_yaml(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "pipeline.stages.generate"], cwd=tmp_path, env=env,
                           capture_output=True, text=True)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert pq.read_metadata(tmp_path / generate.PAIRS_PATH).num_rows == 3000
-    assert (tmp_path / generate.METRICS_PATH).is_file()
+    assert pq.read_metadata(tmp_path / PATHS.generated).num_rows == 3000
+    assert (tmp_path / PATHS.data_metrics).is_file()
 
 
 def _params(tmp_path: Path, **data: object) -> Path:
@@ -169,7 +170,7 @@ def test_missing_catalog_exits_2_with_one_line(tmp_path: Path, capsys: pytest.Ca
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "data.catalog" in err and "missing.yaml" in err
-    assert not (tmp_path / generate.PAIRS_PATH).exists()
+    assert not (tmp_path / PATHS.generated).exists()
 
 
 def test_malformed_catalog_names_the_file(tmp_path: Path) -> None:
@@ -197,14 +198,14 @@ def test_settings_beyond_the_catalog(tmp_path: Path, override: str, key: str) ->
 def test_output_replaces_atomically(tmp_path: Path) -> None:
     generate.main(small("data.num_pairs=100"), tmp_path)
     generate.main(small("data.num_pairs=200"), tmp_path)
-    assert pq.read_metadata(tmp_path / generate.PAIRS_PATH).num_rows == 200
+    assert pq.read_metadata(tmp_path / PATHS.generated).num_rows == 200
     assert sorted(p.name for p in (tmp_path / "data" / "generated").iterdir()) == ["pairs.parquet"]
 
 
 def test_texts_are_stored_once_per_row_as_plain_strings(out: Path) -> None:
-    schema = pq.read_schema(out / generate.PAIRS_PATH)
+    schema = pq.read_schema(out / PATHS.generated)
     assert schema.field("profile_text").type == pa.string()
-    meta = pq.ParquetFile(out / generate.PAIRS_PATH).metadata.row_group(0)
+    meta = pq.ParquetFile(out / PATHS.generated).metadata.row_group(0)
     text = next(
         meta.column(i) for i in range(meta.num_columns) if meta.column(i).path_in_schema == "profile_text"
     )

@@ -13,6 +13,7 @@ import pytest
 from pipeline.config.compose import compose_config
 from pipeline.io import atomic_path, file_sha256, remove_dead_temporaries
 from pipeline.stages import generate
+from tests.conftest import PATHS
 
 
 def _dead_pid() -> int:
@@ -72,7 +73,7 @@ def test_generate_killed_after_the_swap_leaves_no_metrics_of_the_old_pairs(
     new pairs (a 38 ms window)."""
     small = ["data.num_pairs=100", "data.num_profiles=40", "data.num_postings=40", "data.num_groups=4"]
     generate.main(compose_config(small), tmp_path)
-    before = file_sha256(tmp_path / generate.PAIRS_PATH)
+    before = file_sha256(tmp_path / PATHS.generated)
 
     def killed(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt  # dies right after the new pairs file is in place
@@ -80,5 +81,5 @@ def test_generate_killed_after_the_swap_leaves_no_metrics_of_the_old_pairs(
     monkeypatch.setattr(generate, "write_json", killed)
     with pytest.raises(KeyboardInterrupt):
         generate.main(compose_config([*small, "data.seed=7"]), tmp_path)
-    assert file_sha256(tmp_path / generate.PAIRS_PATH) != before
-    assert not (tmp_path / generate.METRICS_PATH).exists()
+    assert file_sha256(tmp_path / PATHS.generated) != before
+    assert not (tmp_path / PATHS.data_metrics).exists()

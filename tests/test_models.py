@@ -17,7 +17,7 @@ from pipeline.config.compose import compose_config
 from pipeline.models import resolve
 from pipeline.models.resolve import ModelNotFoundError, load_base_model, resolve_base_model
 from pipeline.models.tiny import build_tiny_model
-from tests.conftest import run_module, split_texts, write_params
+from tests.conftest import PATHS, run_module, split_texts, write_params
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -197,11 +197,11 @@ def test_empty_prefix_means_no_default_prompt(tmp_path: Path, tiny_model_dir: Pa
 def test_prepare_model_stage_builds_tiny_from_the_train_split(in_tmp_workdir: Path) -> None:
     from sentence_transformers import SentenceTransformer
 
-    from pipeline.stages.prepare_model import BASE_MODEL_DIR, main
+    from pipeline.stages.prepare_model import main
 
     cfg = compose_config(["model=tiny"])
     main(cfg)
-    model = SentenceTransformer(str(in_tmp_workdir / BASE_MODEL_DIR), device="cpu")
+    model = SentenceTransformer(str(in_tmp_workdir / PATHS.base_model), device="cpu")
     assert model.max_seq_length == cfg.model.max_seq_length
     assert not [p for p in (in_tmp_workdir / "data").iterdir() if p.name.startswith(".")], "no temp leftovers"
 

@@ -18,6 +18,7 @@ from pipeline.stages import generate, split
 from pipeline.synth.catalog import PROJECT_ROOT, load_catalog
 from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS, score_frame
 from pipeline.synth.schema import BLOCK_SCHEMA, PAIR_SCHEMA, TRIPLET_SCHEMA
+from tests.conftest import PATHS
 
 SMALL = ["data.num_pairs=4000", "data.num_profiles=600", "data.num_postings=600", "data.num_groups=30"]
 CATALOG = load_catalog(PROJECT_ROOT / "catalog" / "ko.yaml")
@@ -35,7 +36,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def read(root: Path, name: str) -> pd.DataFrame:
-    return pd.read_parquet(root / split.SPLIT_DIR / f"{name}.parquet")
+    return pd.read_parquet(root / PATHS.split_dir / f"{name}.parquet")
 
 
 def test_no_text_appears_in_two_splits(root: Path) -> None:
@@ -52,7 +53,7 @@ def test_no_text_appears_in_two_splits(root: Path) -> None:
 
 
 def test_every_row_lands_in_exactly_one_split(root: Path) -> None:
-    pairs = pd.read_parquet(root / generate.PAIRS_PATH)
+    pairs = pd.read_parquet(root / PATHS.generated)
     parts = pd.concat([read(root, name) for name in split.SPLITS], ignore_index=True)
     key = ["profile_id", "posting_id"]
     pd.testing.assert_frame_equal(
@@ -60,13 +61,13 @@ def test_every_row_lands_in_exactly_one_split(root: Path) -> None:
         pairs.sort_values(key, kind="stable").reset_index(drop=True),
     )
     for name in split.SPLITS:
-        assert pq.read_schema(root / split.SPLIT_DIR / f"{name}.parquet").remove_metadata() == PAIR_SCHEMA
-        schema = pq.read_schema(root / split.SPLIT_DIR / f"{name}_triplets.parquet").remove_metadata()
+        assert pq.read_schema(root / PATHS.split_dir / f"{name}.parquet").remove_metadata() == PAIR_SCHEMA
+        schema = pq.read_schema(root / PATHS.split_dir / f"{name}_triplets.parquet").remove_metadata()
         assert schema == TRIPLET_SCHEMA
 
 
 def test_fractions_and_metrics(root: Path) -> None:
-    metrics = json.loads((root / split.METRICS_PATH).read_text())
+    metrics = json.loads((root / PATHS.split_metrics).read_text())
     for name, target in zip(split.SPLITS, (0.8, 0.1, 0.1), strict=True):
         m = metrics[name]
         frame = read(root, name)
@@ -107,8 +108,8 @@ def test_train_blocks_hold_every_component_pair_scored_by_the_rules(root: Path) 
     cfg = compose_config(SMALL).data
     train = read(root, "train")
     blocks = read(root, "train_blocks")
-    assert pq.read_schema(root / split.SPLIT_DIR / "train_blocks.parquet").remove_metadata() == BLOCK_SCHEMA
-    assert json.loads((root / split.METRICS_PATH).read_text())["train"]["block_pairs"] == len(blocks)
+    assert pq.read_schema(root / PATHS.split_dir / "train_blocks.parquet").remove_metadata() == BLOCK_SCHEMA
+    assert json.loads((root / PATHS.split_metrics).read_text())["train"]["block_pairs"] == len(blocks)
     layout = block_layout(blocks["block"].to_numpy(), blocks["profile_text"].to_numpy())
     assert sum(p * q for _, p, q in layout) == len(blocks) > len(train)
     assert not blocks.duplicated(["profile_text", "posting_text"]).any()
@@ -132,14 +133,14 @@ def test_train_blocks_hold_every_component_pair_scored_by_the_rules(root: Path) 
 
 def test_same_input_same_bytes(root: Path, tmp_path: Path) -> None:
     again = build(tmp_path, compose_config(SMALL))
-    for path in sorted((root / split.SPLIT_DIR).iterdir()):
-        assert (again / split.SPLIT_DIR / path.name).read_bytes() == path.read_bytes(), path.name
-    assert (again / split.METRICS_PATH).read_text() == (root / split.METRICS_PATH).read_text()
+    for path in sorted((root / PATHS.split_dir).iterdir()):
+        assert (again / PATHS.split_dir / path.name).read_bytes() == path.read_bytes(), path.name
+    assert (again / PATHS.split_metrics).read_text() == (root / PATHS.split_metrics).read_text()
 
 
 def test_default_config_sizes_suit_training_and_evaluation(tmp_path: Path) -> None:
     build(tmp_path, compose_config())
-    m = json.loads((tmp_path / split.METRICS_PATH).read_text())
+    m = json.loads((tmp_path / PATHS.split_metrics).read_text())
     assert m["train"]["rows"] >= 5000 and m["train"]["triplets"] >= 2000
     assert m["dev"]["rows"] >= 500
     assert m["test"]["profiles"] >= 300 and m["test"]["postings"] >= 300

@@ -16,24 +16,20 @@ import pytest
 import yaml
 
 from pipeline.config import Config, ConfigError
-from pipeline.config.compose import compose_dict
+from pipeline.config.compose import compose_config, compose_dict
+from pipeline.config.schema import PathsConfig
 from pipeline.training.checkpoints import COMPLETE_MARKER, config_fingerprint, last_checkpoint
 from pipeline.training.frozen_cache import freeze_parameters
-from pipeline.training.trainer import TrainPaths, train
+from pipeline.training.trainer import train
 from tests.conftest import config_error
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _paths(tmp_path: Path, split_dir: Path, base: Path) -> TrainPaths:
-    return TrainPaths(
-        split_dir=split_dir,
-        base_model_dir=base,
-        model_dir=tmp_path / "model",
-        checkpoint_dir=tmp_path / "checkpoints",
-        metrics_file=tmp_path / "metrics" / "train.json",
-        live_dir=tmp_path / "dvclive",
-    )
+def _paths(tmp_path: Path, split_dir: Path, base: Path) -> PathsConfig:
+    """The configured paths below ``tmp_path``, reading the shared tiny split and base model."""
+    paths = compose_config([]).paths.under(tmp_path)
+    return paths.model_copy(update={"split_dir": split_dir, "base_model": base})
 
 
 def _tsv(path: Path) -> dict[str, list[float]]:
@@ -43,18 +39,18 @@ def _tsv(path: Path) -> dict[str, list[float]]:
 
 
 LOSS_CASES = {
-    "cosine": ["loss=cosent", "loss.name=cosine"],
+    "cosine": ["loss=cosine"],
     "cosent": ["loss=cosent"],
-    "angle": ["loss=cosent", "loss.name=angle"],
-    "mnrl": ["loss=cosent", "loss.name=mnrl"],
-    "cached_mnrl": ["loss=cosent", "loss.name=cached_mnrl"],
+    "angle": ["loss=angle"],
+    "mnrl": ["loss=mnrl"],
+    "cached_mnrl": ["loss=cached_mnrl", "loss.module.mini_batch_size=8"],
     "matryoshka_cosent": ["loss=cosent", "loss.matryoshka_dims=[64,32,16]"],
-    "matryoshka_mnrl": ["loss=cosent", "loss.name=mnrl", "loss.matryoshka_dims=[64,16]"],
+    "matryoshka_mnrl": ["loss=mnrl", "loss.matryoshka_dims=[64,16]"],
     "cosent_shared_texts": ["loss=cosent", "train.batches=shared_texts"],
-    "cosine_random": ["loss=cosent", "loss.name=cosine", "train.batches=random"],
-    "angle_length_grouped": ["loss=cosent", "loss.name=angle", "train.batches=length_grouped"],
+    "cosine_random": ["loss=cosine", "train.batches=random"],
+    "angle_length_grouped": ["loss=angle", "train.batches=length_grouped"],
     "cosent_frozen_cache": ["loss=cosent", "train.freeze_layers=1"],
-    "mnrl_frozen_cache": ["loss=cosent", "loss.name=mnrl", "train.freeze_layers=1"],
+    "mnrl_frozen_cache": ["loss=mnrl", "train.freeze_layers=1"],
 }
 
 
@@ -71,19 +67,19 @@ def test_tiny_model_trains_with_every_loss(
     assert summary["global_step"] == cfg.train.max_steps
     assert math.isfinite(summary["train_loss"])
     assert -1.0 <= summary["dev_spearman_cosine"] <= 1.0
-    assert json.loads(paths.metrics_file.read_text()) == summary
-    model = SentenceTransformer(str(paths.model_dir), device="cpu")
+    assert json.loads(paths.train_metrics.read_text()) == summary
+    model = SentenceTransformer(str(paths.model), device="cpu")
     emb = model.encode(["서울 파이썬 개발자"])
     assert emb.shape == (1, 64) and math.isfinite(float(emb.sum()))
     # DVCLive: training loss and the dev metric by global step, and a summary for `dvc exp show`.
-    loss = _tsv(paths.live_dir / "plots" / "metrics" / "loss.tsv")
+    loss = _tsv(paths.live / "plots" / "metrics" / "loss.tsv")
     assert list(loss["step"]) == list(range(2, cfg.train.max_steps + 1, 2))
     assert all(math.isfinite(v) for v in loss["loss"])
-    dev = _tsv(paths.live_dir / "plots" / "metrics" / "eval" / "dev_spearman_cosine.tsv")
+    dev = _tsv(paths.live / "plots" / "metrics" / "eval" / "dev_spearman_cosine.tsv")
     assert dev["step"] == [6, 12]
-    live_summary = json.loads((paths.live_dir / "metrics.json").read_text())
+    live_summary = json.loads((paths.live / "metrics.json").read_text())
     assert live_summary["eval"]["dev_spearman_cosine"] == pytest.approx(summary["dev_spearman_cosine"])
-    assert not paths.checkpoint_dir.exists(), "checkpoints are dropped after a finished run"
+    assert not paths.checkpoints.exists(), "checkpoints are dropped after a finished run"
     cached = cfg.train.freeze_layers if "frozen_cache" in case else 0
     assert summary["cached_frozen_layers"] == cached
     assert (summary["frozen_cache_texts"] > 0) == bool(cached)
@@ -132,15 +128,31 @@ def test_freezing_embeddings_and_layers(tiny_model_dir: Path) -> None:
     assert frozen_words == total - words
     one_layer, _ = counts(False, 1)
     assert one_layer < frozen_words
-    with pytest.raises(ConfigError, match=r"train\.freeze_layers"):
-        counts(False, 3)  # the tiny model has 2 layers
 
 
-def test_matryoshka_dims_larger_than_the_model_are_a_config_error(
-    tmp_path: Path, tiny_config: Callable[..., Config], tiny_split_dir: Path, tiny_model_dir: Path
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("loss.matryoshka_dims=[128,64]", "loss.matryoshka_dims"),
+        ("train.freeze_layers=3", "train.freeze_layers"),
+    ],
+)
+def test_settings_the_model_cannot_take_stop_before_any_checkpoint_is_touched(
+    tmp_path: Path,
+    tiny_config: Callable[..., Config],
+    tiny_split_dir: Path,
+    tiny_model_dir: Path,
+    override: str,
+    key: str,
 ) -> None:
-    with pytest.raises(ConfigError, match=r"loss\.matryoshka_dims"):
-        train(tiny_config("loss.matryoshka_dims=[128,64]"), _paths(tmp_path, tiny_split_dir, tiny_model_dir))
+    """The tiny model has 2 layers and 64 dimensions. A killed run's checkpoints (another config's) stay."""
+    paths = _paths(tmp_path, tiny_split_dir, tiny_model_dir)
+    killed = paths.checkpoints / "checkpoint-6"
+    killed.mkdir(parents=True)
+    (paths.checkpoints / "fingerprint.json").write_text('{"fingerprint": "an earlier config"}')
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        train(tiny_config(override), paths)
+    assert killed.is_dir() and (paths.checkpoints / "fingerprint.json").is_file()
 
 
 # --- batching ------------------------------------------------------------------------------------------
@@ -343,17 +355,17 @@ def test_checkpoints_of_another_config_are_discarded(
     assert fp == config_fingerprint(tiny_config(), paths)
     assert fp != config_fingerprint(tiny_config("train.learning_rate=2e-3"), paths)
 
-    assert last_checkpoint(paths.checkpoint_dir, fp) is None  # creates the folder and its stamp
+    assert last_checkpoint(paths.checkpoints, fp) is None  # creates the folder and its stamp
     for step, complete in ((6, True), (12, True), (18, False)):
-        ckpt = paths.checkpoint_dir / f"checkpoint-{step}"
+        ckpt = paths.checkpoints / f"checkpoint-{step}"
         ckpt.mkdir()
         if complete:
             (ckpt / COMPLETE_MARKER).touch()
-    assert last_checkpoint(paths.checkpoint_dir, fp) == paths.checkpoint_dir / "checkpoint-12"
-    assert not (paths.checkpoint_dir / "checkpoint-18").exists(), "a half-saved checkpoint is removed"
+    assert last_checkpoint(paths.checkpoints, fp) == paths.checkpoints / "checkpoint-12"
+    assert not (paths.checkpoints / "checkpoint-18").exists(), "a half-saved checkpoint is removed"
 
-    assert last_checkpoint(paths.checkpoint_dir, "another-config") is None
-    assert not any(p.name.startswith("checkpoint-") for p in paths.checkpoint_dir.iterdir())
+    assert last_checkpoint(paths.checkpoints, "another-config") is None
+    assert not any(p.name.startswith("checkpoint-") for p in paths.checkpoints.iterdir())
 
 
 @pytest.mark.slow
@@ -417,9 +429,11 @@ def test_killed_training_resumes_from_its_last_checkpoint(
         ("model.tiny.hidden_size", 65, "multiple of num_heads"),
         ("model.tiny.num_layers", 0, ">= 1"),
         ("model.allow_download", "maybe", "true or false"),
-        ("loss.name", "contrastive", "'mnrl'"),
-        ("loss.scale", 0.0, "> 0"),
-        ("loss.mini_batch_size", 0, ">= 1"),
+        ("loss.view", "quads", "'triplets'"),
+        ("loss.module", {"scale": 20.0}, "_target_"),
+        ("loss.module", {"_target_": "x.CoSENTLoss", "scale": 0.0}, "scale > 0"),
+        ("loss.module", {"_target_": "x.CachedMNRL", "mini_batch_size": 0}, "mini_batch_size >= 1"),
+        ("loss.module", {"_target_": "x.CoSENTLoss", "scale": float("inf")}, "finite arguments"),
         ("loss.matryoshka_dims", [64, 64], "distinct"),
         ("loss.matryoshka_dims", [0], "positive"),
         ("train.epochs", 0.0, "> 0"),
@@ -483,19 +497,17 @@ def test_diverged_training_stops_and_saves_no_model(
 
     paths = _paths(tmp_path, tiny_split_dir, tiny_model_dir)
     good = train(tiny_config("train.max_steps=2"), paths)
-    before = paths.model_dir / "model.safetensors"
+    before = paths.model / "model.safetensors"
     saved = before.read_bytes()
     cfg = tiny_config("train.weight_decay=1e30")
     diverged = r"became NaN or infinite at step [12]; no model was saved.*weight_decay \(1e\+30\)"
     with pytest.raises(stage.TrainingDiverged, match=diverged):
         train(cfg, paths)
     assert before.read_bytes() == saved  # the previous model stays
-    assert json.loads(paths.metrics_file.read_text()) == good
-
-    import pipeline.training.trainer as trainer
+    assert json.loads(paths.train_metrics.read_text()) == good
 
     monkey = pytest.MonkeyPatch()
-    monkey.setattr(trainer, "TrainPaths", lambda: paths)
+    monkey.setattr(cfg, "paths", paths)
     try:
         with pytest.raises(SystemExit) as info:
             stage.main(cfg)
@@ -504,3 +516,32 @@ def test_diverged_training_stops_and_saves_no_model(
     assert info.value.code == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line.lower()]
     assert len(errors) == 1 and errors[0].startswith("error: training diverged: "), errors  # no traceback
+
+
+def test_a_loss_class_that_does_not_exist_is_a_config_error(tiny_model_dir: Path) -> None:
+    from pipeline.config.compose import compose_config
+    from pipeline.models.resolve import load_folder
+    from pipeline.training.losses import build_loss
+
+    cfg = compose_config(["loss.module._target_=sentence_transformers.losses.NoSuchLoss"])
+    with pytest.raises(ConfigError, match=r"loss\.module=.*NoSuchLoss.*a loss class and its arguments"):
+        build_loss(load_folder(tiny_model_dir), cfg.loss)
+
+
+def test_any_sentence_transformers_loss_can_be_named(tiny_model_dir: Path) -> None:
+    """The Hydra convention: a class path and its arguments, nothing to register in the code."""
+    from sentence_transformers.sentence_transformer.losses import (
+        CoSENTLoss,
+        MultipleNegativesSymmetricRankingLoss,
+    )
+
+    from pipeline.config.compose import compose_config
+    from pipeline.models.resolve import load_folder
+    from pipeline.training.losses import build_loss
+
+    model = load_folder(tiny_model_dir)
+    loss = build_loss(model, compose_config(["loss.module.scale=7.5"]).loss)
+    assert isinstance(loss, CoSENTLoss) and loss.scale == 7.5
+    target = "sentence_transformers.sentence_transformer.losses.MultipleNegativesSymmetricRankingLoss"
+    cfg = compose_config(["loss=mnrl", f"loss.module._target_={target}"])
+    assert isinstance(build_loss(model, cfg.loss), MultipleNegativesSymmetricRankingLoss)

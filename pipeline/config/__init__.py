@@ -14,9 +14,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from pipeline.config.errors import ConfigError, check
-from pipeline.config.schema import MAX_SEED, Config
+from pipeline.config.schema import MAX_SEED, Config, PathsConfig
 
-__all__ = ["MAX_SEED", "Config", "ConfigError", "load_config", "parse_config", "to_dict"]
+__all__ = ["MAX_SEED", "Config", "ConfigError", "default_paths", "load_config", "parse_config", "to_dict"]
 
 DEFAULT_PARAMS = Path("params.yaml")
 # What a value of the wrong type should have been, by the first word of pydantic's error type.
@@ -25,6 +25,7 @@ _EXPECTED = {
     "float": "a number",
     "bool": "true or false",
     "string": "a string",
+    "path": "a path (a string)",
     "list": "a list",
     "dict": "a mapping",
     "model": "a mapping of settings",
@@ -116,6 +117,17 @@ def load_config(path: Path | str = DEFAULT_PARAMS) -> Config:
         raw = yaml.safe_load(fh) or {}
     check(isinstance(raw, dict), "params file", str(path), "a YAML mapping at the top level")
     return parse_config(raw)
+
+
+def default_paths() -> PathsConfig:
+    """``conf/paths/default.yaml`` alone, for tools outside a stage (the matching CLI's defaults)."""
+    from pipeline.config.compose import CONF_DIR
+
+    raw = yaml.safe_load((CONF_DIR / "paths" / "default.yaml").read_text(encoding="utf-8"))
+    try:
+        return PathsConfig.model_validate(raw)
+    except ValidationError as err:
+        raise _config_error(err, {"paths": raw}) from None
 
 
 def to_dict(obj: BaseModel) -> dict[str, Any]:

@@ -8,9 +8,10 @@ error into a :class:`ConfigError` naming the dotted key, the value and what is a
 """
 
 import itertools
+import math
 import re
 from collections.abc import Callable
-from pathlib import PurePath, PurePosixPath, PureWindowsPath
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -55,7 +56,7 @@ def _nonblank(allowed: str) -> Any:
 def _relative(path: str) -> bool:
     p = path.replace("\\", "/")
     return (
-        bool(p.strip())
+        p.strip() not in ("", ".")  # Path("") is "."
         and not PurePosixPath(p).is_absolute()
         and not PureWindowsPath(p).drive
         and (".." not in PurePosixPath(p).parts)
@@ -79,7 +80,7 @@ def _uncompiled(patterns: list[str]) -> list[str]:
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[int, Field(ge=1)]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
-RelPath = Annotated[str, _must(_relative, "a non-empty relative path without '..'")]
+RelPath = Annotated[Path, _must(lambda p: _relative(str(p)), "a non-empty relative path without '..'")]
 
 
 class Section(BaseModel):
@@ -257,10 +258,31 @@ class ModelConfig(Section):
     tiny: TinyModelConfig
 
 
+def _loss_arguments_ok(module: dict[str, Any]) -> bool:
+    """Numbers finite, and the arguments the losses here share in range (the class checks the rest)."""
+    numbers = [v for v in module.values() if isinstance(v, int | float) and not isinstance(v, bool)]
+    scale, mini = module.get("scale", 1.0), module.get("mini_batch_size", 1)
+    return (
+        all(math.isfinite(v) for v in numbers)
+        and isinstance(scale, int | float)
+        and scale > 0
+        and isinstance(mini, int)
+        and mini >= 1
+    )
+
+
 class LossConfig(Section):
-    name: Literal["cosine", "cosent", "angle", "mnrl", "cached_mnrl"]
-    scale: float = Field(gt=0.0)  # cosent/angle/mnrl temperature scale
-    mini_batch_size: Positive  # cached_mnrl only
+    name: str  # a label for metrics and the card; the loss itself is ``module``
+    view: Literal["pairs", "triplets"]  # scored pairs, or triplets for the in-batch-negatives losses
+    # ``_target_`` (a loss class) and its keyword arguments, for hydra.utils.instantiate(module, model=...).
+    module: Annotated[
+        dict[str, Any],
+        _must(
+            lambda m: isinstance(m.get("_target_"), str) and _loss_arguments_ok(m),
+            "a mapping with _target_ (a loss class) and its finite arguments "
+            "(scale > 0, mini_batch_size >= 1)",
+        ),
+    ]
     # Wrap the loss in MatryoshkaLoss with these dimensions (largest first); empty = no wrapper.
     matryoshka_dims: Annotated[
         list[int] | None,
@@ -272,7 +294,7 @@ class LossConfig(Section):
 
     @property
     def uses_triplets(self) -> bool:
-        return self.name in ("mnrl", "cached_mnrl")
+        return self.view == "triplets"
 
 
 class TrainConfig(Section):
@@ -358,8 +380,10 @@ class ExportConfig(Section):
 
 
 class PathsConfig(Section):
-    """Every output path of the pipeline, relative to the repository root (conf/paths/default.yaml)."""
+    """Every output path of the pipeline, relative to the repository root (conf/paths/default.yaml); dvc.yaml
+    reads the same values (``${paths.*}``), so code and wiring cannot disagree."""
 
+    validated: RelPath  # validate: the stamp every stage depends on
     generated: RelPath  # generate: the pairs
     data_metrics: RelPath
     split_dir: RelPath  # split: {train,dev,test}[_triplets].parquet, train_blocks.parquet
@@ -373,6 +397,10 @@ class PathsConfig(Section):
     eval_plots: RelPath
     export_model: RelPath
     export_metrics: RelPath
+
+    def under(self, root: Path | str) -> "PathsConfig":
+        """The same paths below ``root`` (a test's work dir; stages run in the repository root)."""
+        return self.model_copy(update={k: Path(root) / v for k, v in self})
 
 
 class Config(Section):

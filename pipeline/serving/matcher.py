@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline.config import default_paths
 from pipeline.cpu import detect_quantization
 from pipeline.io import atomic_path, file_sha256, remove_dead_temporaries
 
@@ -50,8 +51,9 @@ __all__ = [
 ]
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
-DEFAULT_MODEL = Path("data/export/model")
-DEFAULT_POSTINGS = Path("data/split/test.parquet")
+_PATHS = default_paths()  # conf/paths/default.yaml, the stages' paths
+DEFAULT_MODEL = _PATHS.export_model
+DEFAULT_POSTINGS = _PATHS.split_dir / "test.parquet"
 ONNX_FILE = "onnx/model.onnx"
 INT8_GLOB = "onnx/model_*int8_*.onnx"  # qint8, or quint8 weights for the avx2 preset
 TEXT_COLUMNS = ("text", "posting_text")

@@ -20,8 +20,6 @@ euclidean,manhattan,dot}`` on the test pairs; ``ndcg@10`` (graded), ``mrr@10``, 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from pipeline.config import Config
@@ -35,14 +33,10 @@ from pipeline.evaluation.scoring import clean_numbers, delta, evaluate_model, wr
 from pipeline.io import remove, write_json
 from pipeline.runtime import run_stage
 
-TEST_PATH = Path("data/split/test.parquet")
-MODEL_DIRS: dict[str, Path] = {"base": Path("data/base_model"), "finetuned": Path("data/model")}
-METRICS_PATH = Path("metrics/eval.json")
-PLOTS_DIR = Path("plots/eval")
-
 
 def main(cfg: Config) -> None:
-    pairs, source = load_test_pairs(TEST_PATH)
+    paths = cfg.paths
+    pairs, source = load_test_pairs(paths.split_dir / "test.parquet")
     extra = load_extra_files(cfg.eval.extra_files)
     data = build_eval_data(pairs, source, cfg)
     sts = sts_sample(pairs, cfg.eval.max_sts_pairs, cfg.seed)
@@ -56,7 +50,7 @@ def main(cfg: Config) -> None:
     results: dict[str, dict[str, float]] = {}
     cosines: dict[str, np.ndarray] = {}
     truncated: dict[str, dict[str, int]] = {}
-    for name, model_dir in MODEL_DIRS.items():
+    for name, model_dir in {"base": paths.base_model, "finetuned": paths.model}.items():
         results[name], cosines[name], truncated[name] = evaluate_model(
             model_dir, data, sts, extra, cfg, bf16=precision.bf16
         )
@@ -64,10 +58,10 @@ def main(cfg: Config) -> None:
     info |= {f"n_sts_{k}_pairs": len(f) for k, f in extra.items()}
     if data.info["n_queries_with_relevant"] == 0:
         info["retrieval"] = f"no test profile has a posting scoring >= {cfg.eval.relevance_threshold}"
-    remove(METRICS_PATH)  # goes with the plot files: removed before they are replaced, written after
-    write_plots(data, cosines, cfg, PLOTS_DIR)
+    remove(paths.eval_metrics)  # goes with the plot files: removed before they are replaced, written after
+    write_plots(data, cosines, cfg, paths.eval_plots)
     write_json(
-        METRICS_PATH,
+        paths.eval_metrics,
         clean_numbers({**results, "delta": delta(results["base"], results["finetuned"]), "info": info}),
     )
     for key in ("sts_spearman_cosine", f"ndcg@{NDCG_K}", f"mrr@{MRR_K}"):

@@ -19,20 +19,18 @@ from pipeline.runtime import run_stage
 from pipeline.synth.catalog import load_catalog
 from pipeline.synth.generator import generate_pairs
 
-PAIRS_PATH = Path("data/generated/pairs.parquet")
-METRICS_PATH = Path("metrics/data.json")
-
 
 def main(cfg: Config, root: Path | None = None) -> None:
     """Generate into ``root`` (default: the working directory, as under ``dvc repro``)."""
     root = Path.cwd() if root is None else Path(root)
+    out, metrics_file = cfg.paths.generated, cfg.paths.data_metrics
     # The metrics describe the pairs file: removed as a new one comes in, written after it (pipeline.io).
-    stale = [root / METRICS_PATH]
+    stale = [root / metrics_file]
     if cfg.data.source == "external":
-        metrics = generate_external(cfg.data, root, root / PAIRS_PATH, stale=stale)
-        write_json(root / METRICS_PATH, metrics)
+        metrics = generate_external(cfg.data, root, root / out, stale=stale)
+        write_json(root / metrics_file, metrics)
         c = metrics["counts"]
-        print(f"generate: {c['pairs']} pairs ({c['texts']} texts) from {cfg.data.input} -> {PAIRS_PATH}")
+        print(f"generate: {c['pairs']} pairs ({c['texts']} texts) from {cfg.data.input} -> {out}")
         return
     if cfg.data.source != "synthetic":
         raise ConfigError("data.source", cfg.data.source, "'synthetic' or 'external' for the generate stage")
@@ -40,11 +38,11 @@ def main(cfg: Config, root: Path | None = None) -> None:
     # DVC tracks data.input as this stage's dependency: it must be the catalog read here.
     reads = f"data.catalog ({cfg.data.catalog!r}), the file that this stage reads and DVC tracks"
     check(cfg.data.input == cfg.data.catalog, "data.input", cfg.data.input, reads)
-    metrics = generate_pairs(cfg.data, cfg.data.seed, catalog, root / PAIRS_PATH, stale=stale)
-    write_json(root / METRICS_PATH, metrics)
+    metrics = generate_pairs(cfg.data, cfg.data.seed, catalog, root / out, stale=stale)
+    write_json(root / metrics_file, metrics)
     c = metrics["counts"]
     print(f"generate: {c['pairs']} pairs ({c['unique_pairs']} unique), {c['profiles']} profiles, "
-          f"{c['postings']} postings -> {PAIRS_PATH}")  # fmt: skip
+          f"{c['postings']} postings -> {out}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -15,11 +15,8 @@ from pipeline.config import Config
 from pipeline.models.resolve import ModelNotFoundError, resolve_base_model, set_offline_mode
 from pipeline.runtime import run_stage
 
-BASE_MODEL_DIR = Path("data/base_model")
-SPLIT_DIR = Path("data/split")
 
-
-def train_texts(split_dir: Path = SPLIT_DIR) -> list[str]:
+def train_texts(split_dir: Path) -> list[str]:
     """Profile and posting texts of the train split: the tiny model's tokenizer corpus (never dev/test)."""
     import pandas as pd
 
@@ -29,12 +26,13 @@ def train_texts(split_dir: Path = SPLIT_DIR) -> list[str]:
 
 def main(cfg: Config) -> None:
     set_offline_mode(cfg.model.allow_download)
+    out = cfg.paths.base_model
     try:
-        resolve_base_model(cfg.model, BASE_MODEL_DIR, seed=cfg.seed, tiny_texts=train_texts)
+        resolve_base_model(cfg.model, out, seed=cfg.seed, tiny_texts=lambda: train_texts(cfg.paths.split_dir))
     except ModelNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(1) from None
-    print(f"prepare_model: {cfg.model.name} ({cfg.model.source}) -> {BASE_MODEL_DIR}")
+    print(f"prepare_model: {cfg.model.name} ({cfg.model.source}) -> {out}")
 
 
 if __name__ == "__main__":

@@ -33,16 +33,13 @@ from pipeline.runtime import run_stage
 from pipeline.synth.catalog import load_catalog
 from pipeline.synth.schema import write_parquet
 
-PAIRS_PATH = Path("data/generated/pairs.parquet")
-SPLIT_DIR = Path("data/split")
-METRICS_PATH = Path("metrics/split.json")
 _ROW_GROUP = 262144
 
 
 def main(cfg: Config, root: Path | None = None) -> None:
-    """Split ``root/data/generated/pairs.parquet`` (default root: the working directory)."""
-    root = Path.cwd() if root is None else Path(root)
-    source = root / PAIRS_PATH
+    """Split ``paths.generated`` into ``paths.split_dir`` below ``root`` (default: the working directory)."""
+    paths = cfg.paths.under(Path.cwd() if root is None else root)
+    source = paths.generated
     if not source.is_file():
         raise FileNotFoundError(f"{source} not found: run the generate stage first (dvc repro generate)")
     pairs = pq.read_table(source)
@@ -57,13 +54,13 @@ def main(cfg: Config, root: Path | None = None) -> None:
         key, value = ("data.input", cfg.data.input) if external else ("data.num_groups", cfg.data.num_groups)
         raise ConfigError(key, value, f"data that the split stage can split ({err})") from None
     # The metrics describe the split folder: removed as a new one comes in, written after it (pipeline.io).
-    with atomic_path(root / SPLIT_DIR, stale=[root / METRICS_PATH]) as tmp:
+    with atomic_path(paths.split_dir, stale=[paths.split_metrics]) as tmp:
         tmp.mkdir()
         for name in SPLITS:
             write_parquet(tmp / f"{name}.parquet", tables[name], _ROW_GROUP)
             write_parquet(tmp / f"{name}_triplets.parquet", triplets[name], _ROW_GROUP)
         write_parquet(tmp / "train_blocks.parquet", blocks, _ROW_GROUP)
-    write_json(root / METRICS_PATH, metrics)
+    write_json(paths.split_metrics, metrics)
     print(
         "split: "
         + ", ".join(f"{n} {metrics[n]['rows']} rows / {metrics[n]['triplets']} triplets" for n in SPLITS)

@@ -20,7 +20,7 @@ from pipeline.io import file_sha256, write_json
 from pipeline.training.views import train_view
 
 if TYPE_CHECKING:
-    from pipeline.training.trainer import TrainPaths
+    from pipeline.config.schema import PathsConfig
 
 
 FINGERPRINT_FILE = "fingerprint.json"
@@ -41,21 +41,20 @@ def _digest_files(paths: Sequence[Path]) -> str:
     return h.hexdigest()
 
 
-def config_fingerprint(cfg: Config, paths: TrainPaths) -> str:
+def config_fingerprint(cfg: Config, paths: PathsConfig) -> str:
     """What a checkpoint must match to be resumed: training-relevant config, data files and base model."""
     relevant = {
         "seed": cfg.seed,
         "model": to_dict(cfg.model),
         "loss": to_dict(cfg.loss),
         "train": to_dict(cfg.train),
-        "eval_batch_size": cfg.eval.batch_size,
         # auto resolves per CPU class: a checkpoint trained in bf16 must not be resumed in fp32.
         "precision": resolve_precision(cfg.train.precision).dtype,
     }
     h = hashlib.sha256(json.dumps(relevant, sort_keys=True).encode())
     names = [train_view(cfg), "dev"]  # exactly the view the run trains on
     h.update(_digest_files([paths.split_dir / f"{n}.parquet" for n in names]).encode())
-    h.update(_digest_files([paths.base_model_dir]).encode())
+    h.update(_digest_files([paths.base_model]).encode())
     return h.hexdigest()
 
 

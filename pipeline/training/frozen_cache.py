@@ -177,8 +177,6 @@ def freeze_parameters(
         hf.get_input_embeddings().weight.requires_grad_(False)
     if freeze_layers:
         layers = _encoder_layers(hf)
-        if freeze_layers > len(layers):
-            raise ConfigError("train.freeze_layers", freeze_layers, f"at most {len(layers)} for this model")
         for module in [getattr(hf, "embeddings", None), *layers[:freeze_layers]]:
             if module is not None:
                 module.requires_grad_(False)

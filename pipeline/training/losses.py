@@ -29,32 +29,19 @@ def train_columns(cfg: LossConfig) -> tuple[str, ...]:
 
 
 def build_loss(model: SentenceTransformer, cfg: LossConfig) -> nn.Module:
-    """The loss module for ``cfg.name``, wrapped in MatryoshkaLoss when ``cfg.matryoshka_dims`` is set."""
-    from sentence_transformers.sentence_transformer import losses
+    """``cfg.module`` instantiated with the model, in MatryoshkaLoss when ``cfg.matryoshka_dims`` is set."""
+    from hydra.errors import InstantiationException
+    from hydra.utils import instantiate
+    from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss
 
-    if cfg.name == "cosine":
-        loss: nn.Module = losses.CosineSimilarityLoss(model)
-    elif cfg.name == "cosent":
-        loss = losses.CoSENTLoss(model, scale=cfg.scale)
-    elif cfg.name == "angle":
-        loss = losses.AnglELoss(model, scale=cfg.scale)
-    elif cfg.name == "mnrl":
-        loss = losses.MultipleNegativesRankingLoss(model, scale=cfg.scale)
-    elif cfg.name == "cached_mnrl":
-        # Gradient caching: the in-batch negatives of a large batch at the memory of mini_batch_size.
-        loss = losses.CachedMultipleNegativesRankingLoss(
-            model, scale=cfg.scale, mini_batch_size=cfg.mini_batch_size
-        )
-    else:  # the config schema already rejects this; kept so a new name cannot fall through silently
-        raise ConfigError("loss.name", cfg.name, "a known loss")
-
+    try:
+        loss: nn.Module = instantiate(cfg.module, model=model)
+    except InstantiationException as err:
+        first = str(err).strip().splitlines()[0]
+        allowed = f"a loss class and its arguments ({first})"
+        raise ConfigError("loss.module", dict(cfg.module), allowed) from None
     if cfg.matryoshka_dims:
-        dim = model.get_embedding_dimension()
-        if dim is not None and cfg.matryoshka_dims[0] > dim:
-            raise ConfigError(
-                "loss.matryoshka_dims", cfg.matryoshka_dims, f"dimensions <= the model's embedding size {dim}"
-            )
-        loss = losses.MatryoshkaLoss(model, loss, matryoshka_dims=list(cfg.matryoshka_dims))
+        loss = MatryoshkaLoss(model, loss, matryoshka_dims=list(cfg.matryoshka_dims))
     return loss
 
 

@@ -16,16 +16,17 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.config import Config
+from pipeline.config.schema import PathsConfig
 from pipeline.cpu import Precision, bf16_slowdown, resolve_precision
 from pipeline.io import atomic_path, write_json
 from pipeline.models.resolve import (
     DOCUMENT_PROMPT,
     QUERY_PROMPT,
+    check_fits_model,
     load_folder,
     save_model,
     set_offline_mode,
@@ -42,17 +43,6 @@ if TYPE_CHECKING:
     import datasets
 
 
-@dataclass
-class TrainPaths:
-    split_dir: Path = Path("data/split")
-    base_model_dir: Path = Path("data/base_model")
-    model_dir: Path = Path("data/model")
-    checkpoint_dir: Path = Path("data/checkpoints/train")
-    metrics_file: Path = Path("metrics/train.json")
-    live_dir: Path = Path("dvclive")
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
 def training_arguments(cfg: Config, output_dir: Path, **overrides: Any) -> Any:
     """SentenceTransformerTrainingArguments for ``cfg.train`` (shared with benchmarks/bench_train.py)."""
     from sentence_transformers import SentenceTransformerTrainingArguments
@@ -64,7 +54,7 @@ def training_arguments(cfg: Config, output_dir: Path, **overrides: Any) -> Any:
         "num_train_epochs": t.epochs,
         "max_steps": t.max_steps,
         "per_device_train_batch_size": t.batch_size,
-        "per_device_eval_batch_size": cfg.eval.batch_size,
+        "per_device_eval_batch_size": cfg.train.batch_size,  # train reads no eval.* setting
         "learning_rate": t.learning_rate,
         "warmup_ratio": t.warmup_ratio,
         "weight_decay": t.weight_decay,
@@ -111,9 +101,9 @@ def fill_cache(
     cache.fill(model, dev_by_prompt, desc="dev texts")
 
 
-def train(cfg: Config, paths: TrainPaths | None = None) -> dict[str, Any]:
+def train(cfg: Config, paths: PathsConfig | None = None) -> dict[str, Any]:
     """Fine-tune, save the model and the metrics summary; returns the summary."""
-    paths = paths or TrainPaths()
+    paths = paths or cfg.paths  # tests pass cfg.paths.under(work dir) or their own folders
     set_offline_mode(cfg.model.allow_download)
     import torch  # noqa: F401  (imported before apply_runtime so that thread count and seed apply)
     from dvclive import Live
@@ -122,30 +112,31 @@ def train(cfg: Config, paths: TrainPaths | None = None) -> dict[str, Any]:
 
     apply_runtime(cfg)
     started = time.perf_counter()
-    if (
-        not (paths.base_model_dir / "modules.json").exists()
-        and not (paths.base_model_dir / "config.json").exists()
-    ):
+    if not (paths.base_model / "modules.json").exists() and not (paths.base_model / "config.json").exists():
         raise FileNotFoundError(
-            f"{paths.base_model_dir} is not a model folder; run `dvc repro prepare_model` first"
+            f"{paths.base_model} is not a model folder; run `dvc repro prepare_model` first"
         )
 
+    precision = choose_precision(cfg.train.precision)
+    model = load_folder(paths.base_model)
+    model.max_seq_length = cfg.model.max_seq_length
+    # The validate stage checked these against the configured model; this is the model really loaded.
+    shape = (model[0].auto_model.config.num_hidden_layers, model.get_embedding_dimension())
+    check_fits_model(cfg.train.freeze_layers, cfg.loss.matryoshka_dims, shape)
+    trainable, total = freeze_parameters(model, cfg.train.freeze_embeddings, cfg.train.freeze_layers)
+    train_ds = load_train_dataset(cfg, paths.split_dir)
+    loss = build_loss(model, cfg.loss)
+
+    # Only now, with every setting checked against the model, may an earlier run's checkpoints go.
     # Set by torchrun / accelerate launch; the Trainer wraps the model in DDP (gloo on CPU, nccl on GPU).
     rank, world_size = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     fingerprint = config_fingerprint(cfg, paths)
-    resume = last_checkpoint(paths.checkpoint_dir, fingerprint, cleanup=rank == 0)
+    resume = last_checkpoint(paths.checkpoints, fingerprint, cleanup=rank == 0)
     resumed_step = int(CHECKPOINT_RE.match(resume.name).group(1)) if resume else 0  # type: ignore[union-attr]
     if resume:
         print(f"train: resuming from {resume} (step {resumed_step})")
         if rank == 0:
-            truncate_live(paths.live_dir, resumed_step)
-
-    precision = choose_precision(cfg.train.precision)
-    model = load_folder(paths.base_model_dir)
-    model.max_seq_length = cfg.model.max_seq_length
-    trainable, total = freeze_parameters(model, cfg.train.freeze_embeddings, cfg.train.freeze_layers)
-    train_ds = load_train_dataset(cfg, paths.split_dir)
-    loss = build_loss(model, cfg.loss)
+            truncate_live(paths.live, resumed_step)
 
     overrides: dict[str, Any] = {}
     sampler = None if cfg.loss.uses_triplets else batch_sampler(cfg, train_ds)
@@ -165,11 +156,11 @@ def train(cfg: Config, paths: TrainPaths | None = None) -> dict[str, Any]:
     print(f"train: {cache.num_layers if cache else 0} frozen layers cached per distinct text")
     if "block" in train_ds.column_names:  # the sampler has its layout; the loss reads only its columns
         train_ds = train_ds.remove_columns("block")
-    args = training_arguments(cfg, paths.checkpoint_dir, **overrides)
+    args = training_arguments(cfg, paths.checkpoints, **overrides)
 
     # Same dir, resumed: keep the history up to the checkpoint; fresh: DVCLive clears the folder.
     live = (
-        Live(dir=str(paths.live_dir), resume=bool(resume), save_dvc_exp=False, dvcyaml=None)
+        Live(dir=str(paths.live), resume=bool(resume), save_dvc_exp=False, dvcyaml=None)
         if rank == 0
         else None
     )
@@ -194,9 +185,9 @@ def train(cfg: Config, paths: TrainPaths | None = None) -> dict[str, Any]:
         if bad := non_finite(list(model.parameters())):  # never ship a NaN model, whatever changed it
             raise diverged(cfg, f"{bad} weight tensor(s) are NaN or infinite", trainer.state.global_step)
         # metrics/train.json describes the model: removed as the new one comes in, written after it.
-        with atomic_path(paths.model_dir, stale=[paths.metrics_file]) as tmp:
+        with atomic_path(paths.model, stale=[paths.train_metrics]) as tmp:
             save_model(model, tmp)
-        print(f"train: rank {rank}/{world_size}: saved model to {paths.model_dir}")
+        print(f"train: rank {rank}/{world_size}: saved model to {paths.model}")
         summary = {
             "dev_spearman_cosine": final[f"eval_{DEV_NAME}_spearman_cosine"],
             "dev_pearson_cosine": final[f"eval_{DEV_NAME}_pearson_cosine"],
@@ -217,9 +208,9 @@ def train(cfg: Config, paths: TrainPaths | None = None) -> dict[str, Any]:
             "total_params": total,
             "stage_wall_s": round(time.perf_counter() - started, 2),
         }
-        write_json(paths.metrics_file, summary)
+        write_json(paths.train_metrics, summary)
         # Finished: the checkpoints only served a possible resume and are ~2x the model size each.
-        shutil.rmtree(paths.checkpoint_dir, ignore_errors=True)
+        shutil.rmtree(paths.checkpoints, ignore_errors=True)
     # Under torchrun no rank may exit while another still needs the process group.
     trainer.accelerator.wait_for_everyone()
     return summary

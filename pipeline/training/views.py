@@ -110,7 +110,7 @@ def dev_evaluator(
         df.profile_text.tolist(),
         df.posting_text.tolist(),
         df.score.astype(float).tolist(),
-        batch_size=batch_size or cfg.eval.batch_size,
+        batch_size=batch_size or cfg.train.batch_size,
         main_similarity="cosine",
         name=DEV_NAME,
         write_csv=False,
