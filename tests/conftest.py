@@ -100,6 +100,26 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_split_dir: Pat
     )
 
 
+@pytest.fixture(scope="session")
+def tiny_trained_model_dir(
+    tmp_path_factory: pytest.TempPathFactory, tiny_split_dir: Path, tiny_model_dir: Path
+) -> Path:
+    """``data/model`` as the train stage leaves it (tiny overrides); README.md is the Trainer's card."""
+    from pipeline.training.trainer import TrainPaths, train
+
+    work = tmp_path_factory.mktemp("tiny_trained")
+    paths = TrainPaths(
+        split_dir=tiny_split_dir,
+        base_model_dir=tiny_model_dir,
+        model_dir=work / "model",
+        checkpoint_dir=work / "checkpoints",
+        metrics_file=work / "metrics" / "train.json",
+        live_dir=work / "dvclive",
+    )
+    train(compose_config([*TINY_OVERRIDES]), paths)
+    return paths.model_dir
+
+
 @pytest.fixture
 def in_tmp_workdir(tmp_path: Path, tiny_split_dir: Path) -> Iterator[Path]:
     """cwd = a fresh tmp dir whose ``data/split`` is the tiny split (symlinked); stages write beside it."""

@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch  # before run_stage, so that apply_runtime sets its thread count
@@ -28,9 +28,6 @@ from pipeline.release.manifest import (
 from pipeline.release.onnx import export_onnx, int8_preset
 from pipeline.release.parity import check_parity, parity_report, parity_sample
 from pipeline.serving.matcher import MANIFEST, encode, load_model
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 @dataclass
@@ -67,7 +64,10 @@ def export(cfg: Config, paths: ExportPaths | None = None) -> dict[str, Any]:
 
     paths = paths or ExportPaths()
     started = time.perf_counter()
-    _require([paths.model_dir / "modules.json"], "run the train stage first (`dvc repro train`)")
+    _require(
+        [paths.model_dir / "modules.json", paths.model_dir / "README.md"],
+        "run the train stage first (`dvc repro train`); its model card is the base of the exported one",
+    )
     _require(
         [paths.split_dir / f"{s}.parquet" for s in ("train", "dev", "test")], "run `dvc repro split` first"
     )
@@ -86,7 +86,7 @@ def export(cfg: Config, paths: ExportPaths | None = None) -> dict[str, Any]:
     onnx_files: dict[str, str] = {}
     # The metrics file is removed as the new folder comes in and written after it (pipeline.io).
     with atomic_path(paths.out_dir, stale=[paths.export_metrics]) as tmp:
-        # Saving again (rather than copying) keeps only what loading needs, and the card is ours to write.
+        # Saving again (rather than copying) keeps only what loading needs; the card is written below.
         save_model(model, tmp, create_model_card=False)
         candidates: dict[str, np.ndarray] = {}
         if cfg.export.onnx:
@@ -104,9 +104,6 @@ def export(cfg: Config, paths: ExportPaths | None = None) -> dict[str, Any]:
         eval_metrics = _read_json(paths.eval_metrics)
         inputs = CardInputs(
             cfg=cfg,
-            train_df=train_view_frame(cfg, paths.split_dir),
-            eval_df=None,
-            test_df=test,
             eval_metrics=eval_metrics,
             data_metrics=_read_json(paths.data_metrics),
             split_metrics=_read_json(paths.split_metrics),
@@ -114,11 +111,10 @@ def export(cfg: Config, paths: ExportPaths | None = None) -> dict[str, Any]:
             onnx_files=onnx_files,
             versions=versions(),
             model_ref=paths.model_ref,
-            trainer_readme=_read_text(paths.model_dir / "README.md"),
             images=write_card_images(paths.eval_plots, tmp),  # inside tmp: listed in the manifest
         )
-        card_model = load_model(tmp, "torch", num_threads=threads)
-        (tmp / "README.md").write_text(build_model_card(card_model, inputs), encoding="utf-8")
+        trainer_card = (paths.model_dir / "README.md").read_text(encoding="utf-8")
+        (tmp / "README.md").write_text(build_model_card(trainer_card, inputs), encoding="utf-8")
         manifest = {
             "model": {
                 "path": paths.model_ref,
@@ -150,14 +146,3 @@ def export(cfg: Config, paths: ExportPaths | None = None) -> dict[str, Any]:
     took = time.perf_counter() - started
     print(f"export: wrote {paths.out_dir} and {paths.export_metrics} in {took:.1f} s")
     return report
-
-
-def train_view_frame(cfg: Config, split_dir: Path) -> pd.DataFrame:
-    """The rows the loss trained on (same columns and sampling as the train stage)."""
-    from pipeline.training.views import load_train_dataset
-
-    return load_train_dataset(cfg, split_dir).to_pandas()  # type: ignore[return-value]
-
-
-def _read_text(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8") if path.is_file() else None
