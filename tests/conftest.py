@@ -100,6 +100,19 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_split_dir: Pat
     )
 
 
+@pytest.fixture(scope="session")
+def tiny_trained_model_dir(
+    tmp_path_factory: pytest.TempPathFactory, tiny_split_dir: Path, tiny_model_dir: Path
+) -> Path:
+    """``data/model`` as the train stage leaves it (tiny overrides); README.md is the Trainer's card."""
+    from pipeline.training.trainer import train
+
+    cfg = compose_config([*TINY_OVERRIDES])
+    paths = cfg.paths.under(tmp_path_factory.mktemp("tiny_trained"))
+    train(cfg, paths.model_copy(update={"split_dir": tiny_split_dir, "base_model": tiny_model_dir}))
+    return paths.model
+
+
 @pytest.fixture
 def in_tmp_workdir(tmp_path: Path, tiny_split_dir: Path) -> Iterator[Path]:
     """cwd = a fresh tmp dir whose ``data/split`` is the tiny split (symlinked); stages write beside it."""

@@ -95,21 +95,16 @@ def test_a_missing_table_leaves_its_picture_out(tmp_path: Path, capsys: pytest.C
     assert f"no {plots / SCATTER_CSV}" in capsys.readouterr().err
 
 
-def _card_folder(folder: Path, model_dir: Path, split_dir: Path) -> list[CardImage]:
+def _card_folder(folder: Path, model_dir: Path) -> list[CardImage]:
     """A sentence-transformers folder with the pictures and the card, as the export stage writes them."""
     from pipeline.models.resolve import save_model
     from pipeline.release.card import CardInputs, build_model_card
     from pipeline.serving.matcher import load_model
 
-    model = load_model(model_dir, "torch")
-    save_model(model, folder, create_model_card=False)
+    save_model(load_model(model_dir, "torch"), folder, create_model_card=False)
     images = write_card_images(EVAL_PLOTS, folder)
-    read = lambda name: pd.read_parquet(split_dir / f"{name}.parquet")  # noqa: E731
     inputs = CardInputs(
         cfg=compose_config([*TINY_OVERRIDES]),
-        train_df=read("train")[["profile_text", "posting_text", "score"]],
-        eval_df=None,
-        test_df=read("test"),
         eval_metrics={"base": {"ndcg@10": 0.5}, "finetuned": {"ndcg@10": 0.6}, "delta": {"ndcg@10": 0.1}},
         data_metrics={},
         split_metrics={},
@@ -119,17 +114,18 @@ def _card_folder(folder: Path, model_dir: Path, split_dir: Path) -> list[CardIma
         model_ref="data/export/model",
         images=images,
     )
-    (folder / "README.md").write_text(build_model_card(model, inputs), encoding="utf-8")
+    trainer_card = (model_dir / "README.md").read_text(encoding="utf-8")
+    (folder / "README.md").write_text(build_model_card(trainer_card, inputs), encoding="utf-8")
     return images
 
 
 def test_model_card_shows_the_pictures_and_the_folder_still_loads(
-    tmp_path: Path, tiny_model_dir: Path, tiny_split_dir: Path
+    tmp_path: Path, tiny_trained_model_dir: Path
 ) -> None:
     from sentence_transformers import SentenceTransformer
 
     folder = tmp_path / "model"
-    images = _card_folder(folder, tiny_model_dir, tiny_split_dir)
+    images = _card_folder(folder, tiny_trained_model_dir)
     card = (folder / "README.md").read_text(encoding="utf-8")
     at = [card.index(f"]({image.file})") for image in images]
     assert card.index("### Base model vs fine-tuned") < card.index("### Plots") < at[0] < at[1]
@@ -364,13 +360,13 @@ class _Images(HTMLParser):
 
 
 @pytest.mark.slow
-def test_model_card_pictures_draw_offline(tmp_path: Path, tiny_model_dir: Path, tiny_split_dir: Path) -> None:
+def test_model_card_pictures_draw_offline(tmp_path: Path, tiny_trained_model_dir: Path) -> None:
     """The card's markdown as a viewer renders it (CommonMark), next to its pictures, with no network."""
     _chromium()
     from markdown_it import MarkdownIt
 
     folder = tmp_path / "model"
-    images = _card_folder(folder, tiny_model_dir, tiny_split_dir)
+    images = _card_folder(folder, tiny_trained_model_dir)
     body = MarkdownIt("commonmark").enable("table").render((folder / "README.md").read_text(encoding="utf-8"))
     (folder / "card.html").write_text(CARD_PAGE.format(body=body), encoding="utf-8")
     parser = _Images()

@@ -85,6 +85,63 @@ def test_tiny_model_trains_with_every_loss(
     assert (summary["frozen_cache_texts"] > 0) == bool(cached)
 
 
+def test_trainer_writes_the_model_card_offline(
+    tmp_path: Path,
+    tiny_config: Callable[..., Config],
+    tiny_split_dir: Path,
+    tiny_model_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Hub lookups enabled as far as the environment goes, sockets blocked: the card must not try either."""
+    import socket
+
+    import huggingface_hub
+    import sentence_transformers.base.model_card as st_card
+    from huggingface_hub import constants
+
+    calls: list[str] = []
+
+    def blocked(name: str):  # type: ignore[no-untyped-def]
+        def fn(*args: object, **kwargs: object) -> None:
+            calls.append(f"{name}{args}")
+            raise OSError(f"{name} blocked by test")
+
+        return fn
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(socket.socket, "connect", blocked("socket"))
+    for name in ("get_model_info", "get_dataset_info"):
+        monkeypatch.setattr(st_card, name, blocked(name))
+    monkeypatch.setattr(huggingface_hub, "model_info", blocked("model_info"))
+
+    paths = _paths(tmp_path, tiny_split_dir, tiny_model_dir)
+    train(tiny_config(), paths)
+    assert calls == []
+    card = (paths.model / "README.md").read_text(encoding="utf-8")
+    header = yaml.safe_load(card.split("\n---\n", 1)[0].removeprefix("---\n"))
+    assert header["language"] == ["ko"] and header["library_name"] == "sentence-transformers"
+    assert "korean" in header["tags"] and header["model-index"][0]["results"][0]["dataset"]["name"] == "dev"
+    assert "base_model" not in header and "co2_eq_emissions" not in header  # the tiny model is built here
+    for part in (
+        "# tiny-bert fine-tuned for Korean developer-project matching",
+        "## Model Details",
+        "### Full Model Architecture",
+        "## Usage",
+        "* Dataset: `dev`",  # the dev evaluator's results
+        "### Training Dataset",
+        "#### kmatch synthetic pairs (train split)",
+        "* Samples:",
+        '"inner": "CoSENTLoss"',  # SharedTextLoss around CoSENT (rule-block batches share texts)
+        "### Training Hyperparameters",
+        # The Trainer leaves a callable batch_sampler out; the train stage names the one it passed.
+        "- `batch_sampler`: pipeline.training.samplers.RuleBlockBatchSampler (train.batches=rule_blocks)",
+        "### Training Logs",
+        "### Framework Versions",
+    ):
+        assert part in card, part
+
+
 def test_same_config_gives_same_dev_metric(
     tmp_path: Path, tiny_config: Callable[..., Config], tiny_split_dir: Path, tiny_model_dir: Path
 ) -> None:

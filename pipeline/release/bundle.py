@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch  # before run_stage, so that apply_runtime sets its thread count
@@ -27,9 +27,6 @@ from pipeline.release.manifest import (
 from pipeline.release.onnx import export_onnx, int8_preset
 from pipeline.release.parity import check_parity, parity_report, parity_sample
 from pipeline.serving.matcher import MANIFEST, encode, load_model
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 def _require(paths: Sequence[Path], hint: str) -> None:
@@ -53,7 +50,10 @@ def export(cfg: Config, root: Path | None = None) -> dict[str, Any]:
     paths = cfg.paths.under(root)
     model_ref = cfg.paths.export_model.as_posix()  # how the card's usage snippet refers to the folder
     started = time.perf_counter()
-    _require([paths.model / "modules.json"], "run the train stage first (`dvc repro train`)")
+    _require(
+        [paths.model / "modules.json", paths.model / "README.md"],
+        "run the train stage first (`dvc repro train`); its model card is the base of the exported one",
+    )
     _require(
         [paths.split_dir / f"{s}.parquet" for s in ("train", "dev", "test")], "run `dvc repro split` first"
     )
@@ -72,7 +72,7 @@ def export(cfg: Config, root: Path | None = None) -> dict[str, Any]:
     onnx_files: dict[str, str] = {}
     # The metrics file is removed as the new folder comes in and written after it (pipeline.io).
     with atomic_path(paths.export_model, stale=[paths.export_metrics]) as tmp:
-        # Saving again (rather than copying) keeps only what loading needs, and the card is ours to write.
+        # Saving again (rather than copying) keeps only what loading needs; the card is written below.
         save_model(model, tmp, create_model_card=False)
         candidates: dict[str, np.ndarray] = {}
         if cfg.export.onnx:
@@ -90,9 +90,6 @@ def export(cfg: Config, root: Path | None = None) -> dict[str, Any]:
         eval_metrics = _read_json(paths.eval_metrics)
         inputs = CardInputs(
             cfg=cfg,
-            train_df=train_view_frame(cfg, paths.split_dir),
-            eval_df=None,
-            test_df=test,
             eval_metrics=eval_metrics,
             data_metrics=_read_json(paths.data_metrics),
             split_metrics=_read_json(paths.split_metrics),
@@ -100,11 +97,10 @@ def export(cfg: Config, root: Path | None = None) -> dict[str, Any]:
             onnx_files=onnx_files,
             versions=versions(),
             model_ref=model_ref,
-            trainer_readme=_read_text(paths.model / "README.md"),
             images=write_card_images(paths.eval_plots, tmp),  # inside tmp: listed in the manifest
         )
-        card_model = load_model(tmp, "torch", num_threads=threads)
-        (tmp / "README.md").write_text(build_model_card(card_model, inputs), encoding="utf-8")
+        trainer_card = (paths.model / "README.md").read_text(encoding="utf-8")
+        (tmp / "README.md").write_text(build_model_card(trainer_card, inputs), encoding="utf-8")
         manifest = {
             "model": {
                 "path": model_ref,
@@ -136,14 +132,3 @@ def export(cfg: Config, root: Path | None = None) -> dict[str, Any]:
     took = time.perf_counter() - started
     print(f"export: wrote {paths.export_model} and {paths.export_metrics} in {took:.1f} s")
     return report
-
-
-def train_view_frame(cfg: Config, split_dir: Path) -> pd.DataFrame:
-    """The rows the loss trained on (same columns and sampling as the train stage)."""
-    from pipeline.training.views import load_train_dataset
-
-    return load_train_dataset(cfg, split_dir).to_pandas()  # type: ignore[return-value]
-
-
-def _read_text(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8") if path.is_file() else None

