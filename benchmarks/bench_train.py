@@ -14,9 +14,9 @@
         Train pairs/s as the speed settings are switched on one after another (threads, bf16, frozen
         embeddings, length-grouped batches, frozen lower layers, shared-text batches, rule blocks).
 
-Overrides are Hydra overrides on top of conf/ (e.g. ``loss=mnrl train.batch_size=32``). Every run happens
-in a temporary folder whose data/split and data/base_model link to the project's, so nothing in the
-workspace changes.
+Overrides are Hydra overrides on top of conf/ (e.g. ``loss=mnrl train.args.learning_rate=2e-4``).
+Every run happens in a temporary folder whose data/split and data/base_model link to the project's, so
+nothing in the workspace changes.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ SPEEDUPS: list[tuple[str, list[str]]] = [
             "train.batches=random",
             "train.freeze_layers=0",
             "train.frozen_cache_mb=0",
-            "train.batch_size=64",
+            "train.args.per_device_train_batch_size=64",
         ],
     ),
     ("+ 1 torch thread", ["runtime.num_threads=1"]),
@@ -63,7 +63,7 @@ SPEEDUPS: list[tuple[str, list[str]]] = [
     ("shared-text batches instead of length grouping", ["train.batches=shared_texts"]),
     (
         "rule blocks: 16 profiles x 16 postings, 256 scored pairs a batch",
-        ["train.batches=rule_blocks", "train.batch_size=256"],
+        ["train.batches=rule_blocks", "train.args.per_device_train_batch_size=256"],
     ),
     ("+ 6 frozen lower layers", ["train.freeze_layers=6"]),
     ("+ frozen layers cached per distinct text (the default)", ["train.frozen_cache_mb=2048"]),
@@ -197,10 +197,10 @@ def _params(overrides: list[str]) -> dict[str, Any]:
 
 
 def compare(steps: int, repeats: int, overrides: list[str]) -> dict[str, Any]:
-    params = _params([f"train.max_steps={steps}", *overrides])
+    params = _params([f"train.args.max_steps={steps}", *overrides])
     # What the bare script does: the Trainer's random batches, every layer run at every step.
     same = _params(
-        [f"train.max_steps={steps}", *overrides, "train.batches=random", "train.frozen_cache_mb=0"]
+        [f"train.args.max_steps={steps}", *overrides, "train.batches=random", "train.frozen_cache_mb=0"]
     )
     runs: dict[str, list[dict[str, Any]]] = {"bare": [], "stage_random": [], "stage": []}
     for _ in range(repeats):  # interleaved, so drifting machine load hits all alike
@@ -225,7 +225,11 @@ def compare(steps: int, repeats: int, overrides: list[str]) -> dict[str, Any]:
 
 def speedups(steps: int, overrides: list[str]) -> list[dict[str, Any]]:
     rows, acc = [], []
-    base = [f"train.max_steps={steps}", f"train.eval_steps={steps}", f"train.save_steps={10 * steps}"]
+    base = [
+        f"train.args.max_steps={steps}",
+        f"train.args.eval_steps={steps}",
+        f"train.args.save_steps={10 * steps}",
+    ]
     for label, extra in SPEEDUPS:
         acc = [*acc, *extra]
         r = run_stage(_params([*base, *overrides, *acc]))

@@ -28,14 +28,14 @@ SPLITS = ("train", "dev", "test")
 # Overrides that make every stage run in seconds: tiny model, a handful of steps, small data.
 TINY_OVERRIDES: tuple[str, ...] = (
     "model=tiny",
-    "train.max_steps=12",
-    "train.batch_size=16",
+    "train.args.max_steps=12",
+    "train.args.per_device_train_batch_size=16",
     "train.block_profiles=4",  # rule blocks of 4 profiles x 4 postings
-    "train.eval_steps=6",
-    "train.save_steps=6",
-    "train.logging_steps=2",
-    "train.learning_rate=1e-3",
-    "train.warmup_ratio=0.0",
+    "train.args.eval_steps=6",
+    "train.args.save_steps=6",
+    "train.args.logging_steps=2",
+    "train.args.learning_rate=1e-3",
+    "train.args.warmup_ratio=0.0",
     # The default freezes lower layers of the 12-layer base model; the tiny model has only 2.
     "train.freeze_layers=0",
 )

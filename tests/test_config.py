@@ -35,8 +35,11 @@ def test_every_option_of_every_group_validates(group: str) -> None:
 def test_quality_train_preset_changes_only_the_recipe() -> None:
     default, quality = compose_dict()["train"], compose_dict(["train=quality"])["train"]
     changed = {k for k in default if default[k] != quality[k]}
-    assert changed == {"max_steps", "learning_rate", "eval_steps", "freeze_layers"}
-    assert quality["freeze_layers"] < default["freeze_layers"] and quality["max_steps"] > default["max_steps"]
+    assert changed == {"args", "freeze_layers"}
+    args = {k for k in default["args"] if default["args"][k] != quality["args"][k]}
+    assert args == {"max_steps", "learning_rate", "eval_steps"}
+    assert quality["freeze_layers"] < default["freeze_layers"]
+    assert quality["args"]["max_steps"] > default["args"]["max_steps"]
 
 
 def test_conf_defaults_list_puts_self_first() -> None:
@@ -81,8 +84,8 @@ def test_conf_defaults_list_puts_self_first() -> None:
         ("loss.view", "triplet", "'pairs'"),
         ("loss.matryoshka_dims", [64, 128], "largest first"),
         ("train.precision", "fp8", "'bf16'"),
-        ("train.batch_size", "many", "an integer"),
-        ("train.learning_rate", 0.0, "> 0"),
+        ("train.args.per_device_train_batch_size", "many", "an integer"),
+        ("train.args.learning_rate", 0.0, "> 0"),
         ("eval.relevance_threshold", 2.0, "<= 1"),
         ("eval.max_sts_pairs", 1, ">= 2"),
         ("eval.scatter_sample", 0, ">= 1"),
@@ -114,13 +117,13 @@ def test_typo_key_is_an_error_listing_valid_keys() -> None:
     with pytest.raises(ConfigError) as info:
         parse_config(raw)
     assert info.value.key == "train.learning_rat"
-    assert "learning_rate" in info.value.allowed
+    assert "args" in info.value.allowed and "freeze_layers" in info.value.allowed
 
 
 def test_missing_key_is_anconfig_error() -> None:
     raw = compose_dict()
-    del raw["train"]["batch_size"]
-    with pytest.raises(ConfigError, match=r"train\.batch_size"):
+    del raw["train"]["args"]["per_device_train_batch_size"]
+    with pytest.raises(ConfigError, match=r"train\.args\.per_device_train_batch_size"):
         parse_config(raw)
 
 

@@ -40,9 +40,9 @@ def _workdir(
     shutil.copytree(model_dir, root / "data" / "base_model")
     overrides = [
         *tiny_overrides,
-        f"train.max_steps={STEPS}",
-        f"train.batch_size={batch}",
-        "train.eval_steps=10",
+        f"train.args.max_steps={STEPS}",
+        f"train.args.per_device_train_batch_size={batch}",
+        "train.args.eval_steps=10",
     ]
     params = compose_dict(overrides)
     (root / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")

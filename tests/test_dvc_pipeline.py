@@ -28,12 +28,14 @@ TINY_GROUPS = {"model": "tiny"}
 TINY_VALUES = {
     "data": {"num_pairs": 600, "num_profiles": 150, "num_postings": 150, "num_groups": 10},
     "train": {
-        "max_steps": 6,
-        "eval_steps": 3,
-        "save_steps": 3,
-        "batch_size": 16,
+        "args": {
+            "max_steps": 6,
+            "eval_steps": 3,
+            "save_steps": 3,
+            "per_device_train_batch_size": 16,
+            "logging_steps": 2,
+        },
         "block_profiles": 4,
-        "logging_steps": 2,
         "freeze_layers": 0,
     },
     # A near-random tiny model on ~50 pairs: int8 rounding alone moves its spearman by ~0.01.
@@ -133,7 +135,7 @@ def _fails(cwd: Path, *cmd: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("train.learning_rate", "0", "invalid config: train.learning_rate=0.0"),
+        ("train.args.learning_rate", "0", "invalid config: train.args.learning_rate=0.0"),
         # Model-dependent: the tiny model has 2 layers. Used to be found inside train, after DVC had removed
         # data/model and metrics/train.json, and after the checkpoints of a killed run were deleted.
         ("train.freeze_layers", "5", "invalid config: train.freeze_layers=5; allowed: at most 2"),
@@ -145,8 +147,11 @@ def test_a_bad_value_costs_nothing(project: Path, key: str, value: str, message:
     killed.mkdir(parents=True)
     (killed / "weights").write_bytes(b"resume me")
     params = yaml.safe_load((project / "params.yaml").read_text())
-    section, name = key.split(".")
-    params[section][name] = type(params[section][name])(value)
+    *parents, name = key.split(".")
+    node = params
+    for part in parents:
+        node = node[part]
+    node[name] = type(node[name])(value)
     (project / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False))
     try:
         proc = _fails(project, "dvc", "repro")
@@ -183,7 +188,7 @@ def test_exp_run_with_new_data_seed_regenerates(project: Path) -> None:
 
 
 def test_queued_sweep_reports_metrics_for_each_point(project: Path) -> None:
-    _run(project, "dvc", "exp", "run", "--queue", "-S", "train.learning_rate=2e-5,5e-5")
+    _run(project, "dvc", "exp", "run", "--queue", "-S", "train.args.learning_rate=2e-5,5e-5")
     _run(project, "dvc", "queue", "start", "-j", "1")
     deadline = time.monotonic() + 1200
     while time.monotonic() < deadline:
@@ -200,6 +205,7 @@ def test_queued_sweep_reports_metrics_for_each_point(project: Path) -> None:
                 data = rev.get("data") or {}
                 lr = data.get("params", {}).get("params.yaml", {}).get("data", {}).get("train", {})
                 metrics = data.get("metrics", {}).get("metrics/eval.json", {}).get("data", {})
+                lr = lr.get("args", {})
                 if lr.get("learning_rate") is not None:
                     lrs[lr["learning_rate"]] = metrics
     assert set(lrs) >= {2e-5, 5e-5}, shown

@@ -127,7 +127,7 @@ def test_config_hash_covers_what_the_model_depends_on() -> None:
     base = compose_config()
     assert config_hash(base) == config_hash(compose_config())
     for changed in (
-        "train.learning_rate=0.001",
+        "train.args.learning_rate=0.001",
         "seed=7",
         "loss.module.scale=10.0",
         "data.num_pairs=500",

@@ -118,11 +118,11 @@ def test_train_stage_output_is_readable_lines_when_stderr_is_a_pipe(
     err = done.stderr
     assert "\r" not in err and "\x1b" not in err
     steps = [line for line in err.splitlines() if re.match(r"train:\s+\d+%", line)]
-    max_steps = raw["train"]["max_steps"]
+    max_steps = raw["train"]["args"]["max_steps"]
     assert steps and f"{max_steps}/{max_steps}" in steps[-1], err
     assert any(line.startswith("train: frozen-layer cache (train texts):") for line in err.splitlines()), err
     dev_lines = [line for line in err.splitlines() if re.match(r"train: step \d+: dev spearman", line)]
-    assert len(dev_lines) == max_steps // raw["train"]["eval_steps"], err
+    assert len(dev_lines) == max_steps // raw["train"]["args"]["eval_steps"], err
     summary = json.loads((tmp_path / "metrics" / "train.json").read_text())
     assert f"train: precision {summary['precision']} (auto)" in done.stdout
     assert summary["precision_setting"] == "auto" and summary["precision_reason"]

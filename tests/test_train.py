@@ -64,7 +64,7 @@ def test_tiny_model_trains_with_every_loss(
     paths = _paths(tmp_path, tiny_split_dir, tiny_model_dir)
     summary = train(cfg, paths)
 
-    assert summary["global_step"] == cfg.train.max_steps
+    assert summary["global_step"] == cfg.train.args.max_steps
     assert math.isfinite(summary["train_loss"])
     assert -1.0 <= summary["dev_spearman_cosine"] <= 1.0
     assert json.loads(paths.train_metrics.read_text()) == summary
@@ -73,7 +73,7 @@ def test_tiny_model_trains_with_every_loss(
     assert emb.shape == (1, 64) and math.isfinite(float(emb.sum()))
     # DVCLive: training loss and the dev metric by global step, and a summary for `dvc exp show`.
     loss = _tsv(paths.live / "plots" / "metrics" / "loss.tsv")
-    assert list(loss["step"]) == list(range(2, cfg.train.max_steps + 1, 2))
+    assert list(loss["step"]) == list(range(2, cfg.train.args.max_steps + 1, 2))
     assert all(math.isfinite(v) for v in loss["loss"])
     dev = _tsv(paths.live / "plots" / "metrics" / "eval" / "dev_spearman_cosine.tsv")
     assert dev["step"] == [6, 12]
@@ -145,13 +145,14 @@ def test_trainer_writes_the_model_card_offline(
 def test_same_config_gives_same_dev_metric(
     tmp_path: Path, tiny_config: Callable[..., Config], tiny_split_dir: Path, tiny_model_dir: Path
 ) -> None:
-    cfg = tiny_config("train.max_steps=6")
+    cfg = tiny_config("train.args.max_steps=6")
     first = train(cfg, _paths(tmp_path / "a", tiny_split_dir, tiny_model_dir))
     second = train(cfg, _paths(tmp_path / "b", tiny_split_dir, tiny_model_dir))
     assert first["dev_spearman_cosine"] == second["dev_spearman_cosine"]
     assert first["train_loss"] == second["train_loss"]
     other = train(
-        tiny_config("train.max_steps=6", "seed=7"), _paths(tmp_path / "c", tiny_split_dir, tiny_model_dir)
+        tiny_config("train.args.max_steps=6", "seed=7"),
+        _paths(tmp_path / "c", tiny_split_dir, tiny_model_dir),
     )
     assert other["train_loss"] != first["train_loss"]
 
@@ -163,8 +164,8 @@ def test_max_train_samples_limits_rows(
         tiny_config(
             "train.max_train_samples=40",
             "train.batches=shared_texts",
-            "train.max_steps=2",
-            "train.eval_steps=2",
+            "train.args.max_steps=2",
+            "train.args.eval_steps=2",
         ),
         _paths(tmp_path, tiny_split_dir, tiny_model_dir),
     )
@@ -322,7 +323,7 @@ def test_rule_block_config_errors(overrides: list[str], key: str, allowed: str) 
     from pipeline.config.compose import compose_config
 
     with pytest.raises(ConfigError) as info:
-        compose_config(["train.batches=rule_blocks", "train.batch_size=64", *overrides])
+        compose_config(["train.batches=rule_blocks", "train.args.per_device_train_batch_size=64", *overrides])
     assert info.value.key == key and allowed in info.value.allowed
     if overrides == ["data=external_pairs"]:
         # In-batch-negative losses keep their own sampler, so rule_blocks is moot for them.
@@ -410,7 +411,7 @@ def test_checkpoints_of_another_config_are_discarded(
     paths = _paths(tmp_path, tiny_split_dir, tiny_model_dir)
     fp = config_fingerprint(tiny_config(), paths)
     assert fp == config_fingerprint(tiny_config(), paths)
-    assert fp != config_fingerprint(tiny_config("train.learning_rate=2e-3"), paths)
+    assert fp != config_fingerprint(tiny_config("train.args.learning_rate=2e-3"), paths)
 
     assert last_checkpoint(paths.checkpoints, fp) is None  # creates the folder and its stamp
     for step, complete in ((6, True), (12, True), (18, False)):
@@ -438,10 +439,10 @@ def test_killed_training_resumes_from_its_last_checkpoint(
     raw = compose_dict(
         [
             *tiny_overrides,
-            "train.max_steps=600",
-            "train.save_steps=20",
-            "train.eval_steps=1000",
-            "train.logging_steps=10",
+            "train.args.max_steps=600",
+            "train.args.save_steps=20",
+            "train.args.eval_steps=1000",
+            "train.args.logging_steps=10",
         ]
     )
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
@@ -493,15 +494,15 @@ def test_killed_training_resumes_from_its_last_checkpoint(
         ("loss.module", {"_target_": "x.CoSENTLoss", "scale": float("inf")}, "finite arguments"),
         ("loss.matryoshka_dims", [64, 64], "distinct"),
         ("loss.matryoshka_dims", [0], "positive"),
-        ("train.epochs", 0.0, "> 0"),
-        ("train.batch_size", 1, ">= 2"),
-        ("train.learning_rate", 2.0, "<= 1"),
-        ("train.warmup_ratio", 1.5, "<= 1"),
-        ("train.weight_decay", -0.1, ">= 0"),
-        ("train.eval_steps", 0, ">= 1"),
-        ("train.save_steps", 0, ">= 1"),
-        ("train.save_total_limit", 0, ">= 1"),
-        ("train.logging_steps", 0, ">= 1"),
+        ("train.args.num_train_epochs", 0.0, "> 0"),
+        ("train.args.per_device_train_batch_size", 1, ">= 2"),
+        ("train.args.learning_rate", 2.0, "<= 1"),
+        ("train.args.warmup_ratio", 1.5, "<= 1"),
+        ("train.args.weight_decay", -0.1, ">= 0"),
+        ("train.args.eval_steps", 0, ">= 1"),
+        ("train.args.save_steps", 0, ">= 1"),
+        ("train.args.save_total_limit", 0, ">= 1"),
+        ("train.args.logging_steps", 0, ">= 1"),
         ("train.precision", "fp16", "'fp32'"),
         ("train.freeze_layers", -1, ">= 0"),
         ("train.frozen_cache_mb", -1, ">= 0"),
@@ -509,11 +510,11 @@ def test_killed_training_resumes_from_its_last_checkpoint(
         ("train.batches", "sometimes", "'rule_blocks'"),
         ("train.block_profiles", 0, ">= 1"),
         # Found by the bad-input audit (#12): each used to run, silently or into a traceback.
-        ("train.weight_decay", float("inf"), "finite numbers"),
-        ("train.learning_rate", float("nan"), "finite numbers"),
-        ("train.max_steps", -5, "a positive number of steps, or -1"),
-        ("train.max_steps", 0, "a positive number of steps, or -1"),
-        ("train.batch_size", 100, "a multiple of train.block_profiles (16)"),
+        ("train.args.weight_decay", float("inf"), "finite numbers"),
+        ("train.args.learning_rate", float("nan"), "finite numbers"),
+        ("train.args.max_steps", -5, "a positive number of steps, or -1"),
+        ("train.args.max_steps", 0, "a positive number of steps, or -1"),
+        ("train.args.per_device_train_batch_size", 100, "a multiple of train.block_profiles (16)"),
     ],
 )
 def test_training_config_errors_name_key_value_and_allowed(key: str, value: object, allowed: str) -> None:
@@ -526,7 +527,7 @@ def test_max_steps_minus_one_trains_by_epochs(tmp_path: Path) -> None:
     from pipeline.config.compose import compose_config
     from pipeline.training.trainer import training_arguments
 
-    cfg = compose_config(["train.max_steps=-1", "train.epochs=2"])
+    cfg = compose_config(["train.args.max_steps=-1", "train.args.num_train_epochs=2"])
     args = training_arguments(cfg, tmp_path)
     assert (args.max_steps, args.num_train_epochs) == (-1, 2.0)
 
@@ -548,15 +549,15 @@ def test_diverged_training_stops_and_saves_no_model(
     tiny_model_dir: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """train.weight_decay=inf used to exit 0 with 36 of 39 tensors NaN; a finite but absurd decay blows the
+    """weight_decay=inf used to exit 0 with 36 of 39 tensors NaN; a finite but absurd decay blows the
     weights up the same way, and the stage must stop instead of saving them."""
     import pipeline.stages.train as stage
 
     paths = _paths(tmp_path, tiny_split_dir, tiny_model_dir)
-    good = train(tiny_config("train.max_steps=2"), paths)
+    good = train(tiny_config("train.args.max_steps=2"), paths)
     before = paths.model / "model.safetensors"
     saved = before.read_bytes()
-    cfg = tiny_config("train.weight_decay=1e30")
+    cfg = tiny_config("train.args.weight_decay=1e30")
     diverged = r"became NaN or infinite at step [12]; no model was saved.*weight_decay \(1e\+30\)"
     with pytest.raises(stage.TrainingDiverged, match=diverged):
         train(cfg, paths)

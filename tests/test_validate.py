@@ -31,7 +31,11 @@ def _validate(root: Path, *overrides: str) -> None:
             ["model=tiny", "train.freeze_layers=0", "loss.matryoshka_dims=[128,64]"],
             "dimensions <= the model's embedding size 64",
         ),
-        (["train.learning_rate=0"], "train.learning_rate=0"),
+        (["train.args.learning_rate=0"], "train.args.learning_rate=0"),
+        # Passed through to SentenceTransformerTrainingArguments, which checks what the schema does not know.
+        (["+train.args.lr_scheduler_typ=cosine"], "unexpected keyword argument 'lr_scheduler_typ'"),
+        (["+train.args.lr_scheduler_type=sometimes"], "train.args="),
+        (["+train.args.seed=3"], "train.args.seed=3; allowed: a TrainingArguments field the stage does not"),
     ],
 )
 def test_a_bad_value_stops_before_any_output_is_written(
@@ -45,9 +49,19 @@ def test_a_bad_value_stops_before_any_output_is_written(
     assert not (tmp_path / PATHS.validated).exists()
 
 
+def test_any_training_argument_passes_through(tmp_path: Path) -> None:
+    from pipeline.config.compose import compose_config
+    from pipeline.training.trainer import training_arguments
+
+    _validate(tmp_path, "+train.args.lr_scheduler_type=cosine")
+    cfg = compose_config(["+train.args.lr_scheduler_type=cosine", "train.args.learning_rate=1e-4"])
+    args = training_arguments(cfg, tmp_path / "out")
+    assert args.lr_scheduler_type == "cosine" and args.learning_rate == 1e-4 and args.max_steps == 500
+
+
 def test_a_valid_config_writes_the_same_stamp_whatever_its_values(tmp_path: Path) -> None:
     """The stamp is every stage's dependency: its bytes must not change with a valid value."""
     _validate(tmp_path)
     first = (tmp_path / PATHS.validated).read_bytes()
-    _validate(tmp_path, "model=tiny", "train.freeze_layers=1", "train.learning_rate=0.01")
+    _validate(tmp_path, "model=tiny", "train.freeze_layers=1", "train.args.learning_rate=0.01")
     assert (tmp_path / PATHS.validated).read_bytes() == first

@@ -297,13 +297,23 @@ class LossConfig(Section):
         return self.view == "triplets"
 
 
-class TrainConfig(Section):
-    epochs: float = Field(gt=0.0)
+# TrainingArguments the stage sets itself, from other settings or for the pipeline to work.
+STAGE_ARGS = (
+    "output_dir", "seed", "data_seed", "bf16", "fp16", "use_cpu", "report_to", "disable_tqdm", "prompts",
+    "batch_sampler", "dataloader_num_workers", "logging_nan_inf_filter", "per_device_eval_batch_size",
+)  # fmt: skip
+
+
+class TrainArgs(Section):
+    """SentenceTransformerTrainingArguments fields, passed through; the ones below are checked here, any
+    other is checked by the class itself in the validate stage."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    num_train_epochs: float = Field(gt=0.0)
     max_steps: Annotated[
         int, _must(lambda n: n == -1 or n >= 1, "a positive number of steps, or -1 to train for `epochs`")
     ]
-    max_train_samples: Positive | None
-    batch_size: int = Field(ge=2)
+    per_device_train_batch_size: int = Field(ge=2)
     learning_rate: float = Field(gt=0.0, le=1.0)
     warmup_ratio: Fraction
     weight_decay: float = Field(ge=0.0)
@@ -311,25 +321,43 @@ class TrainConfig(Section):
     save_steps: Positive
     save_total_limit: Positive
     logging_steps: Positive
+
+    @model_validator(mode="after")
+    def _not_the_stages(self) -> Self:
+        for key in self.model_extra or {}:
+            allowed = (
+                f"a TrainingArguments field the stage does not set itself (it sets {', '.join(STAGE_ARGS)})"
+            )
+            check(key not in STAGE_ARGS, key, (self.model_extra or {})[key], allowed)
+        return self
+
+
+class TrainConfig(Section):
+    args: TrainArgs
+    max_train_samples: Positive | None
     # auto: bf16 autocast where the CPU runs it natively (1.7x faster on AVX512_BF16), fp32 elsewhere
     # (bf16 is 27x slower where emulated, e.g. AVX2-only). See pipeline/cpu.py.
     precision: Literal[PRECISIONS]
     batches: Batches  # how pair losses batch rows; triplet losses keep the no-duplicates sampler
-    # rule_blocks: profiles per batch, 1..batch_size; postings per batch = batch_size // block_profiles
+    # rule_blocks: profiles per batch, 1..batch size; postings per batch = batch size // block_profiles
     block_profiles: int
     freeze_embeddings: bool
     freeze_layers: int = Field(ge=0)
     # MiB for the frozen layers' output per distinct text (pipeline/frozen_cache.py); 0: recompute each step.
     frozen_cache_mb: int = Field(ge=0)
 
+    @property
+    def batch_size(self) -> int:
+        return self.args.per_device_train_batch_size
+
     @model_validator(mode="after")
     def _batching(self) -> Self:
         n, p = self.batch_size, self.block_profiles
         check(1 <= p <= n, "block_profiles", p, f"a number >= 1 and <= {n}")
         if self.batches == "rule_blocks":
-            # A block is block_profiles x (batch_size // block_profiles) pairs: a remainder is dropped.
+            # A block is block_profiles x (batch size // block_profiles) pairs: a remainder is dropped.
             allowed = f"a multiple of train.block_profiles ({p}) with batches=rule_blocks"
-            check(n % p == 0, "batch_size", n, allowed)
+            check(n % p == 0, "args.per_device_train_batch_size", n, allowed)
             allowed = (
                 "null with batches=rule_blocks (a block holds every pair of its texts; subsample with "
                 "batches=shared_texts or random)"

@@ -6,7 +6,7 @@
 * The dev split is scored during training by an EmbeddingSimilarityEvaluator named ``dev``, so
   the logged key is ``eval_dev_spearman_cosine``. DVCLive writes training loss and dev metrics by
   global step to ``dvclive/`` (declared as plots/metrics in dvc.yaml).
-* Checkpoints go to ``data/checkpoints/train/`` (outside DVC) every ``train.save_steps``, next to a
+* Checkpoints go to ``data/checkpoints/train/`` (outside DVC) every ``train.args.save_steps``, next to a
   fingerprint of the config, data and base model. A rerun after a kill resumes from the last complete
   checkpoint with the same fingerprint; any other checkpoint is discarded and training starts fresh.
 * The final model goes to ``data/model/`` and a summary to ``metrics/train.json``, both atomically.

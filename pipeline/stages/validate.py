@@ -10,11 +10,14 @@ changes, so a new valid value reruns only the stages that declare it.
 from __future__ import annotations
 
 import sys
+import tempfile
+from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.io import write_text
 from pipeline.models.resolve import ModelNotFoundError, check_fits_model, model_shape
 from pipeline.runtime import run_stage
+from pipeline.training.trainer import training_arguments
 
 STAMP = "valid\n"
 
@@ -27,6 +30,8 @@ def main(cfg: Config) -> None:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     check_fits_model(cfg.train.freeze_layers, cfg.loss.matryoshka_dims, shape)
+    with tempfile.TemporaryDirectory() as scratch:  # the Trainer's own checks of train.args
+        training_arguments(cfg, Path(scratch))
     write_text(cfg.paths.validated, STAMP)
     print(f"validate: configuration valid ({cfg.model.name}: {shape[0]} layers, embedding size {shape[1]})")
 

@@ -31,8 +31,9 @@ def non_finite(params: Sequence[Any]) -> int:
 def diverged(cfg: Config, what: str, step: int) -> TrainingDiverged:
     t = cfg.train
     return TrainingDiverged(
-        f"training diverged: {what} at step {step}; no model was saved. Lower train.learning_rate "
-        f"({t.learning_rate:g}) or train.weight_decay ({t.weight_decay:g}), or check the data's scores"
+        f"training diverged: {what} at step {step}; no model was saved. Lower train.args.learning_rate "
+        f"({t.args.learning_rate:g}) or train.args.weight_decay ({t.args.weight_decay:g}), or check the "
+        "data's scores"
     )
 
 

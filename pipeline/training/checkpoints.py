@@ -1,6 +1,6 @@
 """Resumable training: a fingerprint of what a run depends on, and its last complete checkpoint.
 
-Checkpoints go to ``paths.checkpoints`` (outside DVC) every ``train.save_steps``. A rerun after a kill
+Checkpoints go to ``paths.checkpoints`` (outside DVC) every ``train.args.save_steps``. A rerun after a kill
 resumes from the last complete checkpoint with the same fingerprint; any other checkpoint is discarded.
 """
 

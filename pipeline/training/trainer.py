@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.config import Config
+from pipeline.config import Config, ConfigError
 from pipeline.config.schema import PathsConfig
 from pipeline.cpu import Precision, bf16_slowdown, resolve_precision
 from pipeline.io import atomic_path, write_json
@@ -50,20 +50,9 @@ def training_arguments(cfg: Config, output_dir: Path, **overrides: Any) -> Any:
 
     t = cfg.train
     kwargs: dict[str, Any] = {
+        **t.args.model_dump(),  # conf/train: SentenceTransformerTrainingArguments as they are
         "output_dir": str(output_dir),
-        "num_train_epochs": t.epochs,
-        "max_steps": t.max_steps,
-        "per_device_train_batch_size": t.batch_size,
-        "per_device_eval_batch_size": cfg.train.batch_size,  # train reads no eval.* setting
-        "learning_rate": t.learning_rate,
-        "warmup_ratio": t.warmup_ratio,
-        "weight_decay": t.weight_decay,
-        "eval_strategy": "steps",
-        "eval_steps": t.eval_steps,
-        "save_strategy": "steps",
-        "save_steps": t.save_steps,
-        "save_total_limit": t.save_total_limit,
-        "logging_steps": t.logging_steps,
+        "per_device_eval_batch_size": t.batch_size,  # train reads no eval.* setting
         "seed": cfg.seed,
         "data_seed": cfg.seed,
         "bf16": resolve_precision(t.precision).bf16,
@@ -80,7 +69,12 @@ def training_arguments(cfg: Config, output_dir: Path, **overrides: Any) -> Any:
         else BatchSamplers.BATCH_SAMPLER,
     }
     kwargs.update(overrides)
-    return SentenceTransformerTrainingArguments(**kwargs)
+    try:
+        return SentenceTransformerTrainingArguments(**kwargs)
+    except (TypeError, ValueError) as err:  # an unknown field, or a combination the class refuses
+        problem = str(err).strip().splitlines()[0]
+        allowed = f"SentenceTransformerTrainingArguments fields it accepts ({problem})"
+        raise ConfigError("train.args", t.args.model_dump(), allowed) from None
 
 
 def fill_cache(
