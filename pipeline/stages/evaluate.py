@@ -43,7 +43,7 @@ PLOTS_DIR = Path("plots/eval")
 
 def main(cfg: Config) -> None:
     pairs, source = load_test_pairs(TEST_PATH)
-    extra = load_extra_files(cfg.eval.extra_files)
+    extra = load_extra_files(cfg.eval.extra_files, cfg.eval.extra_score_range)
     data = build_eval_data(pairs, source, cfg)
     sts = sts_sample(pairs, cfg.eval.max_sts_pairs, cfg.seed)
     log(

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.models.resolve import ModelNotFoundError, resolve_base_model, set_offline_mode
+from pipeline.models.resolve import ModelNotFoundError, resolve_base_model
 from pipeline.runtime import run_stage
 
 BASE_MODEL_DIR = Path("data/base_model")
@@ -28,7 +28,6 @@ def train_texts(split_dir: Path = SPLIT_DIR) -> list[str]:
 
 
 def main(cfg: Config) -> None:
-    set_offline_mode(cfg.model.allow_download)
     try:
         resolve_base_model(cfg.model, BASE_MODEL_DIR, seed=cfg.seed, tiny_texts=train_texts)
     except ModelNotFoundError as err:

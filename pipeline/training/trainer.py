@@ -28,7 +28,6 @@ from pipeline.models.resolve import (
     QUERY_PROMPT,
     load_folder,
     save_model,
-    set_offline_mode,
 )
 from pipeline.runtime import apply_runtime
 from pipeline.training.callbacks import build_callbacks, diverged, non_finite
@@ -114,7 +113,6 @@ def fill_cache(
 def train(cfg: Config, paths: TrainPaths | None = None) -> dict[str, Any]:
     """Fine-tune, save the model and the metrics summary; returns the summary."""
     paths = paths or TrainPaths()
-    set_offline_mode(cfg.model.allow_download)
     import torch  # noqa: F401  (imported before apply_runtime so that thread count and seed apply)
     from dvclive import Live
     from sentence_transformers import SentenceTransformerTrainer
