@@ -1,4 +1,8 @@
-"""What every stage does first: load and validate params, set threads and seeds, report errors."""
+"""What every stage does first: load and validate params, set environment, threads and seeds, report errors.
+
+The one owner of process set-up: the Hugging Face environment (:func:`hf_environment`), torch's threads
+(:func:`set_threads`) and the seeds (:func:`apply_runtime`), for the stages and the serving CLI alike.
+"""
 
 from __future__ import annotations
 
@@ -55,16 +59,37 @@ def quiet_library_notices() -> None:
             logger.addFilter(notice)
 
 
-def apply_runtime(cfg: Config) -> None:
-    """Thread count and seeds from the config; imports torch only if a stage already did."""
+def hf_environment(allow_download: bool = False) -> None:
+    """What the Hugging Face libraries read from the environment, set before they are imported: the
+    tokenizers' Rust threads off (one thread keeps a trained vocabulary's order reproducible and the CPU
+    quiet) and, unless ``allow_download``, huggingface_hub and transformers offline, so a missing model
+    fails at once (``local_files_only`` on each load covers a library imported earlier)."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if not allow_download:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+def set_threads(num_threads: int) -> None:
+    """torch's intra-op thread count (imports torch)."""
+    import torch
+
+    torch.set_num_threads(num_threads)
+
+
+def apply_runtime(cfg: Config) -> None:
+    """Environment, notices, thread count and seeds from the config; torch's only if a stage imported it
+    (the data stages never do)."""
+    hf_environment(cfg.model.allow_download)
     quiet_library_notices()
-    random.seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(cfg.runtime.num_threads)
-        torch.manual_seed(cfg.seed)
+    if "torch" in sys.modules:
+        from transformers import set_seed
+
+        set_threads(cfg.runtime.num_threads)
+        set_seed(cfg.seed)  # Python's, numpy's and torch's RNGs
+    else:
+        random.seed(cfg.seed)
+        np.random.seed(cfg.seed)
 
 
 def run_stage(main: Callable[[Config], None], argv: list[str] | None = None) -> None:

@@ -345,13 +345,11 @@ def test_stage_end_to_end_on_external_pairs_with_an_extra_sts_file(
     tiny_model_dir: Path,
     tiny_config: Callable[..., Config],
 ) -> None:
-    """User pairs (sentence1/sentence2/score, no attributes): relevance from scored pairs, no factor table."""
+    """User pairs (the split's external columns, no attributes): relevance from scored pairs, no factors."""
+    from pipeline.pairs.external import EXTERNAL_PAIR_SCHEMA
     from pipeline.stages import evaluate
 
-    src = pd.read_parquet(tiny_split_dir / "test.parquet")
-    pairs = pd.DataFrame(
-        {"sentence1": src["profile_text"], "sentence2": src["posting_text"], "score": src["score"]}
-    )
+    pairs = pd.read_parquet(tiny_split_dir / "test.parquet", columns=EXTERNAL_PAIR_SCHEMA.names)
     (tmp_path / "data" / "split").mkdir(parents=True)
     pairs.to_parquet(tmp_path / "data" / "split" / "test.parquet", index=False)
     _link_models(tmp_path, tiny_model_dir, tiny_model_dir)  # the same model twice: every delta is 0
@@ -376,8 +374,8 @@ def test_stage_end_to_end_on_external_pairs_with_an_extra_sts_file(
     assert info["factor_analysis"].startswith("skipped")
     assert "unscored" in info["relevance"]
     assert info["n_sts_pairs"] == min(20, len(pairs)) and info["n_sts_korsts_sample_pairs"] == 8
-    assert info["n_queries"] == pairs["sentence1"].nunique()
-    n_cells = len(pairs.drop_duplicates(["sentence1", "sentence2"]))
+    assert info["n_queries"] == pairs["profile_id"].nunique()
+    n_cells = len(pairs.drop_duplicates(["profile_id", "posting_id"]))
     assert len(plots["scatter"]) == n_cells
     assert plots["calibration"]["count"].sum() == n_cells
     assert plots["factor_errors"].empty and "mean_abs_gap" in plots["factor_errors"].columns

@@ -308,7 +308,11 @@ def test_parquet_text_column_of_numbers(tmp_path: Path) -> None:
     ("name", "content", "message"),
     [
         ("bad.parquet", b"PAR1 not really parquet", "cannot be read as parquet"),
-        ("bad.csv", "sentence1,sentence2,score\n가,나,1\n".encode("cp949"), "cannot be read as csv"),
+        (
+            "bad.csv",
+            "sentence1,sentence2,score\n가,나,1\n".encode("cp949"),
+            "cannot be read as csv (not UTF-8: byte",
+        ),
         ("bad.csv", b"", "cannot be read as csv"),
         ("bad.csv", b'sentence1,sentence2,score\n"a,b,1\n', "cannot be read as csv"),
         ("bad.tsv", b"sentence1\tsentence2\tscore\n", "no data rows"),

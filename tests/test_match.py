@@ -341,7 +341,8 @@ def test_non_utf8_postings_exit_2_naming_file_and_line(tmp_path: Path, fake_mode
     proc = _cli(tmp_path, QUERY, "--model", str(fake_model), "--postings", str(postings), env=_env(tmp_path))
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "cp949.txt is not UTF-8" in lines[0] and "line 2" in lines[0], proc.stderr
+    assert len(lines) == 1 and "cp949.txt: cannot be read as txt (not UTF-8" in lines[0], proc.stderr
+    assert "line 2" in lines[0] and "iconv -f cp949 -t utf-8" in lines[0]
 
 
 def _notices() -> tuple[list[str], Any]:

@@ -11,8 +11,6 @@ import pytest
 
 from pipeline.config import ConfigError
 from pipeline.evaluation import (
-    assign_bins,
-    bin_labels,
     calibration_table,
     factor_error_table,
     graded_gains,
@@ -25,6 +23,7 @@ from pipeline.evaluation import (
     sts_name,
     top_k,
 )
+from pipeline.pairs.bins import bin_labels, score_bin
 
 # --- a 4-query x 5-document toy set ----------------------------------------------------------------------
 # Similarities fix each query's ranking (best first):
@@ -136,8 +135,8 @@ EDGES = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
 
 def test_bins_are_left_closed_and_the_top_edge_is_in_the_last_bin() -> None:
     scores = np.array([0.0, 0.1999, 0.2, 0.5, 0.8, 0.99, 1.0])
-    assert assign_bins(scores, EDGES).tolist() == [0, 0, 1, 2, 4, 4, 4]
-    assert bin_labels(EDGES) == ["0.0-0.2", "0.2-0.4", "0.4-0.6", "0.6-0.8", "0.8-1.0"]
+    assert score_bin(scores, EDGES).tolist() == [0, 0, 1, 2, 4, 4, 4]
+    assert bin_labels(EDGES) == ["0-0.2", "0.2-0.4", "0.4-0.6", "0.6-0.8", "0.8-1"]
 
 
 def test_calibration_table_means_per_bin_with_empty_bins_kept() -> None:
@@ -204,6 +203,8 @@ def test_factor_error_table_requires_factor_columns() -> None:
 
 # --- extra STS files --------------------------------------------------------------------------------------
 
+KORSTS = [0.0, 5.0]  # eval.extra_score_range's default
+
 
 def test_korsts_tsv_is_read_literally_and_scaled_from_0_5(tmp_path: Path) -> None:
     path = tmp_path / "KorSTS dev.tsv"
@@ -214,24 +215,29 @@ def test_korsts_tsv_is_read_literally_and_scaled_from_0_5(tmp_path: Path) -> Non
         "main-captions\tMSRvid\t2012test\t2\t0\t고양이가 잔다.\t개발자가 코드를 쓴다.\n",
         encoding="utf-8",
     )
-    frame = read_sts_file(path)
+    frame = read_sts_file(path, KORSTS)
     assert list(frame.columns) == ["sentence1", "sentence2", "score"]
     assert frame["score"].tolist() == pytest.approx([1.0, 0.76, 0.0])
     assert frame["sentence1"].iloc[0] == '비행기가 "이륙하고 있다.'  # an unbalanced quote stays text
     assert sts_name(path) == "korsts_dev"
 
 
-def test_csv_on_0_1_scale_is_kept(tmp_path: Path) -> None:
+def test_the_scale_is_explicit_never_guessed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "pairs.csv"
     frame = pd.DataFrame({"sentence1": ["가", "나"], "sentence2": ["다", "라"], "score": [0.25, 1.0]})
     frame.to_csv(path, index=False)
-    assert read_sts_file(path)["score"].tolist() == [0.25, 1.0]
+    assert read_sts_file(path, [0.0, 1.0])["score"].tolist() == [0.25, 1.0]
+    assert capsys.readouterr().err == ""
+    # On [0, 5] the same file is read as low scores, with the warning that external data gives.
+    assert read_sts_file(path, KORSTS)["score"].tolist() == pytest.approx([0.05, 0.2])
+    err = capsys.readouterr().err
+    assert "warning: every score in" in err and "-S 'eval.extra_score_range=[0,1]'" in err
 
 
 def test_missing_extra_file_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "nope.tsv"
     with pytest.raises(ConfigError) as info:
-        read_sts_file(path)
+        read_sts_file(path, KORSTS)
     assert info.value.key == "eval.extra_files"
     assert str(path) in str(info.value) and "does not exist" in str(info.value)
 
@@ -242,7 +248,7 @@ def test_missing_column_names_the_file_and_column(tmp_path: Path, column: str) -
     cols = {"sentence1": ["가", "나"], "sentence2": ["다", "라"], "score": [1, 2]}
     pd.DataFrame({k: v for k, v in cols.items() if k != column}).to_csv(path, index=False)
     with pytest.raises(ConfigError) as info:
-        read_sts_file(path)
+        read_sts_file(path, KORSTS)
     assert str(path) in str(info.value)
     assert repr(column) in str(info.value) and "missing" in str(info.value)
 
@@ -252,5 +258,6 @@ def test_unusable_score_names_the_file_column_and_row(tmp_path: Path, bad: str) 
     path = tmp_path / "pairs.csv"
     path.write_text(f"sentence1,sentence2,score\n가,나,1\n다,라,{bad}\n", encoding="utf-8")
     with pytest.raises(ConfigError) as info:
-        read_sts_file(path)
+        read_sts_file(path, KORSTS)
+    assert info.value.key == "eval.extra_files"
     assert str(path) in str(info.value) and "'score'" in str(info.value) and "row 2" in str(info.value)

@@ -96,8 +96,6 @@ def test_hub_load_passes_local_files_only(monkeypatch: pytest.MonkeyPatch, allow
 
     _FakeST.calls = []
     monkeypatch.setattr(sentence_transformers, "SentenceTransformer", _FakeST)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # set_offline_mode writes it; keep the test's env as it was
-    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     cfg = compose_config(["model=kr_sbert", f"model.allow_download={str(allow).lower()}"]).model
     assert isinstance(load_base_model(cfg), _FakeST)
     assert _FakeST.calls == [
@@ -110,11 +108,13 @@ def test_hub_load_passes_local_files_only(monkeypatch: pytest.MonkeyPatch, allow
 
 
 def test_offline_mode_is_set_unless_downloads_are_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.runtime import hf_environment
+
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
-    resolve.set_offline_mode(allow_download=True)
+    hf_environment(allow_download=True)
     assert "HF_HUB_OFFLINE" not in __import__("os").environ
-    resolve.set_offline_mode(allow_download=False)
+    hf_environment(allow_download=False)
     assert __import__("os").environ["HF_HUB_OFFLINE"] == "1"
 
 

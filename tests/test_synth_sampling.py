@@ -7,6 +7,7 @@ import pyarrow.compute as pc
 import pytest
 
 from pipeline.config.compose import compose_config
+from pipeline.pairs.bins import score_bin
 from pipeline.synth.catalog import PROJECT_ROOT, load_catalog
 from pipeline.synth.rules import near_miss_kind, score_codes
 from pipeline.synth.sampling import (
@@ -18,7 +19,6 @@ from pipeline.synth.sampling import (
     build_profiles,
     draw_themes,
     group_starts,
-    score_bin,
 )
 
 CATALOG = load_catalog(PROJECT_ROOT / "catalog" / "ko.yaml")

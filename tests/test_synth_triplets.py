@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 
 from pipeline.config.compose import compose_config
+from pipeline.pairs.components import text_components
 from pipeline.synth.catalog import PROJECT_ROOT, load_catalog
 from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS, score_frame
-from pipeline.synth.triplets import build_triplets, text_components
+from pipeline.synth.triplets import build_triplets
 
 CATALOG = load_catalog(PROJECT_ROOT / "catalog" / "ko.yaml")
 CFG = compose_config()
@@ -104,6 +105,7 @@ def test_deterministic() -> None:
         ([("a", "x"), ("b", "x"), ("c", "y")], [0, 0, 1]),
         ([("a", "x"), ("b", "y"), ("a", "y"), ("c", "z")], [0, 0, 0, 1]),
         ([("a", "x"), ("b", "y"), ("c", "z")], [0, 1, 2]),
+        ([("a", "b"), ("b", "c"), ("d", "e")], [0, 0, 1]),  # external data: a text on both sides
     ],
 )
 def test_text_components(edges: list[tuple[str, str]], labels: list[int]) -> None:

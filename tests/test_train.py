@@ -246,7 +246,7 @@ def test_shared_text_loss_equals_the_plain_loss_and_gradient(tiny_model_dir: Pat
 def test_shared_text_batches_cover_every_row_once_with_few_distinct_texts(tiny_split_dir: Path) -> None:
     import pandas as pd
 
-    from pipeline.synth.triplets import text_components
+    from pipeline.pairs.components import text_components
     from pipeline.training.samplers import SharedTextBatchSampler
 
     df = pd.read_parquet(tiny_split_dir / "train.parquet", columns=["profile_text", "posting_text"])

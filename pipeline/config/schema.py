@@ -25,7 +25,6 @@ MAX_SEED = 2**32 - 1  # numpy's RandomState/default_rng bound; torch accepts mor
 # shared_texts: the sampled pairs of a few profiles per batch, each distinct text encoded once.
 # rule_blocks: P profiles x Q postings of one component with all P*Q pairs rule-scored (synthetic data).
 Batches = Literal["random", "length_grouped", "shared_texts", "rule_blocks"]
-BATCHES: tuple[str, ...] = get_args(Batches)
 # Dynamic int8 presets of optimum's AutoQuantizationConfig (avx2 and avx512 with signed 7-bit weights, see
 # pipeline/export.py); "auto": avx2 on any x86 CPU, arm64 on ARM.
 Quantization = Literal["auto", "avx512_vnni", "avx512", "avx2", "arm64"]
@@ -81,6 +80,10 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[int, Field(ge=1)]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 RelPath = Annotated[Path, _must(lambda p: _relative(str(p)), "a non-empty relative path without '..'")]
+# [low, high] of a file's score scale, mapped onto [0, 1]. Explicit rather than guessed from the scores: a
+# guess flips with a file's subset (a subset of a 0-5 file can look like 0-1).
+SCORE_RANGE = "[low, high] of the file's scores, e.g. [0, 5] (KorSTS) or [0, 1]"
+ScoreRange = Annotated[list[float], _must(lambda r: len(r) == 2 and r[0] < r[1], SCORE_RANGE)]
 
 
 class Section(BaseModel):
@@ -152,9 +155,7 @@ class ExternalConfig(Section):
     kind: Literal["pairs", "triplets"]
     format: Literal["auto", "csv", "tsv", "jsonl", "parquet"]  # auto: from each file's extension
     columns: dict[str, _nonblank("a column name")]
-    # [low, high] of the file's score scale, mapped onto [0, 1]: [0, 5] for KorSTS/STS-B, [0, 1] for
-    # 0-1 files. Explicit rather than guessed from the scores: a guess flips with a file's subset.
-    score_range: list[float] | None
+    score_range: ScoreRange | None  # [0, 5] for KorSTS/STS-B, [0, 1] for 0-1 files; null for triplets
     # Rows repeated exactly, and the same pair scored differently in different rows: warn (with counts) or
     # error (naming the rows).
     duplicates: Literal["warn", "error"]
@@ -166,9 +167,7 @@ class ExternalConfig(Section):
         check(sorted(cols) == sorted(roles), "columns", cols, allowed)
         check(len(set(cols.values())) == len(cols), "columns", cols, "a different column per role")
         if self.kind == "pairs":
-            rng = self.score_range
-            ok = rng is not None and len(rng) == 2 and rng[0] < rng[1]
-            check(ok, "score_range", rng, "[low, high] of the file's scores, e.g. [0, 5] (KorSTS) or [0, 1]")
+            check(self.score_range is not None, "score_range", self.score_range, SCORE_RANGE)
         return self
 
 
@@ -371,7 +370,7 @@ class EvalConfig(Section):
     batch_size: Positive
     max_sts_pairs: int | None = Field(ge=2)  # STS on a seeded sample of this many test pairs; null = all
     scatter_sample: Positive  # pairs drawn for the cosine-vs-score scatter plot
-    # KorSTS-style files (sentence1, sentence2, score on 0-1 or 0-5) also scored by STS, per model.
+    # KorSTS-style files (sentence1, sentence2, score on extra_score_range) also scored by STS, per model.
     extra_files: Annotated[
         list[str],
         _must(
@@ -380,6 +379,7 @@ class EvalConfig(Section):
         ),
         _must(lambda fs: len(set(fs)) == len(fs), "distinct paths"),
     ]
+    extra_score_range: ScoreRange  # the extra files' scale, as data.external.score_range
 
 
 class ExportConfig(Section):

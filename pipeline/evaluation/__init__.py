@@ -4,8 +4,8 @@ These modules need only numpy/pandas; :mod:`pipeline.evaluation.evaluators` (sen
 evaluators over an embedding cache) is imported separately because importing torch is slow.
 """
 
-from pipeline.evaluation.calibration import assign_bins, bin_labels, calibration_table
-from pipeline.evaluation.errors import FACTORS, factor_error_table, has_factor_columns
+from pipeline.evaluation.calibration import calibration_table
+from pipeline.evaluation.errors import FACTORS, factor_error_table
 from pipeline.evaluation.retrieval import (
     graded_gains,
     map_at_k,
@@ -19,12 +19,9 @@ from pipeline.evaluation.sts import read_sts_file, sts_name
 
 __all__ = [
     "FACTORS",
-    "assign_bins",
-    "bin_labels",
     "calibration_table",
     "factor_error_table",
     "graded_gains",
-    "has_factor_columns",
     "map_at_k",
     "mrr_at_k",
     "ndcg_at_k",

@@ -31,8 +31,8 @@ PROFILE_ATTRS = ("p_region", "p_stacks", "p_years", "p_work_mode", "p_background
 POSTING_ATTRS = ("j_region", "j_stacks", "j_min_years", "j_work_mode", "j_goals", "j_requires_cs")
 
 
-# (query side, document side) text columns: the synthetic contract, then external pair files.
-TEXT_COLUMNS = (("profile_text", "posting_text"), ("sentence1", "sentence2"))
+# What the split stage writes for synthetic and external data alike (the attributes only for synthetic).
+PAIR_COLUMNS = ("profile_id", "posting_id", "profile_text", "posting_text", "score")
 
 
 @dataclass
@@ -60,20 +60,17 @@ def load_test_pairs(path: Path | str) -> tuple[pd.DataFrame, str]:
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: run the split stage first (dvc repro split)")
     raw = pd.read_parquet(path)
-    cols = next((c for c in TEXT_COLUMNS if all(x in raw.columns for x in c)), None)
-    if cols is None or "score" not in raw.columns:
-        need = " or ".join("+".join(c) for c in TEXT_COLUMNS)
-        raise ValueError(
-            f"{path}: needs text columns {need} and a 'score' column; it has {list(raw.columns)}"
-        )
+    if not set(PAIR_COLUMNS) <= set(raw.columns):
+        raise ValueError(f"{path}: needs columns {', '.join(PAIR_COLUMNS)}; it has {list(raw.columns)}")
     if raw.empty:
         raise ValueError(f"{path} has no rows")
-    frame = raw.copy()
-    frame["query_text"], frame["doc_text"] = raw[cols[0]].astype(str), raw[cols[1]].astype(str)
-    frame["score"] = raw["score"].astype(float)
-    # Without ids (external data), a text is its own id.
-    frame["query_id"] = raw["profile_id"] if "profile_id" in raw.columns else frame["query_text"]
-    frame["doc_id"] = raw["posting_id"] if "posting_id" in raw.columns else frame["doc_text"]
+    frame = raw.assign(
+        query_text=raw["profile_text"].astype(str),
+        doc_text=raw["posting_text"].astype(str),
+        score=raw["score"].astype(float),
+        query_id=raw["profile_id"],
+        doc_id=raw["posting_id"],
+    )
     has_attrs = all(c in raw.columns for c in (*PROFILE_ATTRS, *POSTING_ATTRS))
     return frame, "synthetic" if has_attrs else "external"
 
@@ -179,12 +176,13 @@ def sts_sample(pairs: pd.DataFrame, max_pairs: int | None, seed: int) -> pd.Data
     return pairs.iloc[keep].reset_index(drop=True)
 
 
-def load_extra_files(paths: Sequence[str]) -> dict[str, pd.DataFrame]:
-    """``{metric prefix: pairs}`` for ``eval.extra_files``; read before any encoding, so errors come early."""
+def load_extra_files(paths: Sequence[str], score_range: Sequence[float]) -> dict[str, pd.DataFrame]:
+    """``{metric prefix: pairs}`` for ``eval.extra_files`` (scores on ``score_range``); read before any
+    encoding, so errors come early."""
     out: dict[str, pd.DataFrame] = {}
     for path in paths:
         name = sts_name(path)
         if name in out:
             raise ConfigError("eval.extra_files", path, f"files with distinct names (another gives {name!r})")
-        out[name] = read_sts_file(path)
+        out[name] = read_sts_file(path, score_range)
     return out

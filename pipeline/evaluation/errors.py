@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["FACTORS", "FACTOR_COLUMNS", "factor_error_table", "has_factor_columns"]
+__all__ = ["FACTORS", "FACTOR_COLUMNS", "factor_error_table"]
 
 # factor -> (column, levels in display order); pairs are bucketed by each factor separately.
 FACTORS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -32,10 +32,6 @@ TABLE_COLUMNS = [
     "mean_cosine",
     "mean_score",
 ]
-
-
-def has_factor_columns(frame: pd.DataFrame) -> bool:
-    return all(col in frame.columns for col in FACTOR_COLUMNS)
 
 
 def _levels(frame: pd.DataFrame, factor: str) -> pd.Series:

@@ -15,6 +15,7 @@ __all__ = [
     "MRR_K",
     "NDCG_K",
     "RECALL_K",
+    "binary_metrics",
     "graded_gains",
     "map_at_k",
     "mrr_at_k",
@@ -101,17 +102,21 @@ def map_at_k(similarity: np.ndarray, relevant: np.ndarray, k: int = MAP_K) -> fl
     return float(np.mean(precision_at_hit.sum(axis=1) / np.minimum(k, n_rel)))
 
 
+def binary_metrics(similarity: np.ndarray, relevant: np.ndarray) -> dict[str, float]:
+    """NDCG@10, MRR@10, Recall@1/5/10 and MAP@100 with binary relevance (the IR evaluator's metrics)."""
+    out = {
+        f"ndcg@{NDCG_K}": ndcg_at_k(similarity, relevant, NDCG_K),
+        f"mrr@{MRR_K}": mrr_at_k(similarity, relevant),
+    }
+    out |= {f"recall@{k}": recall_at_k(similarity, relevant, k) for k in RECALL_K}
+    out[f"map@{MAP_K}"] = map_at_k(similarity, relevant, MAP_K)
+    return out
+
+
 def retrieval_metrics(similarity: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
     """All headline ranking metrics: graded NDCG@10 plus binary MRR@10, Recall@1/5/10 and MAP@100.
 
     ``scores`` are the rule scores of every (query, document) cell; relevant means score >= threshold.
     """
     gains = graded_gains(scores, threshold)
-    relevant = gains > 0
-    out = {
-        f"ndcg@{NDCG_K}": ndcg_at_k(similarity, gains, NDCG_K),
-        f"mrr@{MRR_K}": mrr_at_k(similarity, relevant),
-    }
-    out |= {f"recall@{k}": recall_at_k(similarity, relevant, k) for k in RECALL_K}
-    out[f"map@{MAP_K}"] = map_at_k(similarity, relevant, MAP_K)
-    return out
+    return binary_metrics(similarity, gains > 0) | {f"ndcg@{NDCG_K}": ndcg_at_k(similarity, gains, NDCG_K)}

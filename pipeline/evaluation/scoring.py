@@ -16,17 +16,7 @@ from pipeline.config import Config
 from pipeline.evaluation.calibration import calibration_table
 from pipeline.evaluation.data import EvalData, log
 from pipeline.evaluation.errors import TABLE_COLUMNS, factor_error_table
-from pipeline.evaluation.retrieval import (
-    MAP_K,
-    MRR_K,
-    NDCG_K,
-    RECALL_K,
-    graded_gains,
-    map_at_k,
-    mrr_at_k,
-    ndcg_at_k,
-    recall_at_k,
-)
+from pipeline.evaluation.retrieval import NDCG_K, binary_metrics, graded_gains, ndcg_at_k
 from pipeline.io import atomic_path
 from pipeline.models.resolve import DOCUMENT_PROMPT, QUERY_PROMPT
 
@@ -49,18 +39,11 @@ def retrieval_scores(
     similarities, which the two break differently) is reported, not hidden.
     """
     gains = graded_gains(scores, threshold)
-    relevant = gains > 0
-    ours = {
-        f"ndcg@{NDCG_K}": ndcg_at_k(similarity, relevant, NDCG_K),
-        f"mrr@{MRR_K}": mrr_at_k(similarity, relevant),
-    }
-    ours |= {f"recall@{k}": recall_at_k(similarity, relevant, k) for k in RECALL_K}
-    ours[f"map@{MAP_K}"] = map_at_k(similarity, relevant, MAP_K)
+    ours = binary_metrics(similarity, gains > 0)
     for name, value in ours.items():
         if abs(value - ir[name]) > AGREEMENT_TOL and not (math.isnan(value) and math.isnan(ir[name])):
             log(f"warning: {name} {value:.6f} here vs {ir[name]:.6f} from InformationRetrievalEvaluator")
-    out = {f"ndcg@{NDCG_K}": ndcg_at_k(similarity, gains, NDCG_K)}
-    return out | {name: ir[name] for name in ours if name != f"ndcg@{NDCG_K}"}
+    return {name: ir[name] for name in ours} | {f"ndcg@{NDCG_K}": ndcg_at_k(similarity, gains, NDCG_K)}
 
 
 def evaluate_model(
@@ -75,9 +58,9 @@ def evaluate_model(
     """One model's flat metrics, the cosine of every analysed row (``bf16``: encode under autocast) and how
     many of the texts it read were cut at its ``max_seq_length``."""
     from pipeline.evaluation.evaluators import EmbeddingCache, ir_binary_metrics, sts_metrics
-    from pipeline.models.resolve import load_folder
+    from pipeline.models.resolve import is_model_folder, load_folder
 
-    if not (model_dir / "modules.json").exists() and not (model_dir / "config.json").exists():
+    if not is_model_folder(model_dir):
         raise FileNotFoundError(f"{model_dir} is not a sentence-transformers model folder")
     model = load_folder(model_dir)
     truncated = truncation_counts(model, data, sts, extra)

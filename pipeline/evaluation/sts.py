@@ -1,20 +1,23 @@
-"""Extra STS files (KorSTS-style tsv/csv with sentence1, sentence2, score) read into 0-1 scored pairs."""
+"""Extra STS files (``eval.extra_files``: KorSTS-style tsv/csv with sentence1, sentence2, score) as 0-1 scored
+pairs, read and checked by :mod:`pipeline.pairs.reader` as external pairs are. The scale is explicit
+(``eval.extra_score_range``), never guessed from the scores: a subset of a 0-5 file can look like 0-1."""
 
 from __future__ import annotations
 
-import csv
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from pipeline.config.errors import ConfigError
+from pipeline.pairs.reader import SUFFIXES, read_table, warn_if_unit_scores
 
 __all__ = ["STS_COLUMNS", "read_sts_file", "sts_name"]
 
 STS_COLUMNS = ("sentence1", "sentence2", "score")
 KEY = "eval.extra_files"
+SCALE_KEY = "eval.extra_score_range"
 
 
 def sts_name(path: Path | str) -> str:
@@ -22,44 +25,21 @@ def sts_name(path: Path | str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", Path(path).stem.lower()).strip("_") or "extra"
 
 
-def read_sts_file(path: Path | str) -> pd.DataFrame:
-    """sentence1, sentence2, score in [0, 1]; 0-5 scores (KorSTS, STS-B) are divided by 5.
+def read_sts_file(path: Path | str, score_range: Sequence[float]) -> pd.DataFrame:
+    """sentence1, sentence2 (stripped) and the score mapped from ``score_range`` onto [0, 1].
 
-    A missing file, a missing column or an unusable score is a :class:`ConfigError` naming the file
-    (and the column), since the file comes from ``eval.extra_files``.
+    A missing file, a missing column, an empty text or a score that is not a number in the range is a
+    :class:`ConfigError` of ``eval.extra_files`` naming the file (and the row and column).
     """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(KEY, str(path), "existing tsv/csv files (this one does not exist)")
-    if path.suffix.lower() == ".tsv":
-        # KorSTS sentences contain unbalanced quotes: read tabs literally.
-        frame = pd.read_csv(path, sep="\t", quoting=csv.QUOTE_NONE, dtype=str, keep_default_na=False)
-    else:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    frame.columns = [str(c).strip() for c in frame.columns]
-    for column in STS_COLUMNS:
-        if column not in frame.columns:
-            found = ", ".join(frame.columns)
-            raise ConfigError(KEY, str(path), f"a file with column {column!r} (missing; it has: {found})")
-    frame = frame.loc[:, list(STS_COLUMNS)]
-    score = pd.to_numeric(frame["score"].str.strip(), errors="coerce")
-    bad = score.isna() | (score < 0) | (score > 5)
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ConfigError(
-            KEY,
-            str(path),
-            f"numbers from 0 to 1 or 0 to 5 in column 'score' "
-            f"(data row {row + 1}: {frame['score'].iloc[row]!r})",
-        )
-    empty = (frame["sentence1"].str.strip() == "") | (frame["sentence2"].str.strip() == "")
-    if empty.any():
-        row = int(np.flatnonzero(empty.to_numpy())[0])
-        raise ConfigError(
-            KEY, str(path), f"non-empty sentence1 and sentence2 (data row {row + 1} has an empty one)"
-        )
-    if len(frame) < 2:
+    table = read_table(path, SUFFIXES[path.suffix.lower()], key=KEY, wanted=STS_COLUMNS)
+    table.require(STS_COLUMNS, lambda column: f"an extra STS file has columns {', '.join(STS_COLUMNS)}")
+    if len(table.rows) < 2:
         raise ConfigError(KEY, str(path), "at least 2 scored pairs (correlations need them)")
-    # A file is on one scale: anything above 1 means the 0-5 STS scale.
-    frame = frame.assign(score=score / 5.0 if score.max() > 1.0 else score)
-    return frame.reset_index(drop=True)
+    score = table.scores("score", score_range, SCALE_KEY)
+    warn_if_unit_scores(str(path), float(score.max()), score_range, SCALE_KEY)
+    lo, hi = score_range
+    s1, s2 = table.texts("sentence1"), table.texts("sentence2")
+    return pd.DataFrame({"sentence1": s1, "sentence2": s2, "score": (score - lo) / (hi - lo)})

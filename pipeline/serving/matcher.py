@@ -57,7 +57,6 @@ DEFAULT_POSTINGS = _PATHS.split_dir / "test.parquet"
 ONNX_FILE = "onnx/model.onnx"
 INT8_GLOB = "onnx/model_*int8_*.onnx"  # qint8, or quint8 weights for the avx2 preset
 TEXT_COLUMNS = ("text", "posting_text")
-POSTING_SUFFIXES = (".txt", ".csv", ".tsv", ".jsonl", ".parquet")
 MANIFEST = "manifest.json"  # written by the export stage inside the folder: every file's sha256
 # Files that do not change the embeddings: editing the card must not invalidate cached postings.
 NOT_MODEL_FILES = {"README.md", MANIFEST}
@@ -111,10 +110,12 @@ def backend_file(model_path: Path | str, backend: str) -> str | None:
 
 
 def check_model_dir(model_path: Path | str) -> Path:
+    from pipeline.models.resolve import is_model_folder
+
     model_path = Path(model_path)
     if not model_path.is_dir():
         raise MatchError(f"model folder not found: {model_path} (run `dvc repro export` or pass --model)")
-    if not (model_path / "modules.json").is_file():
+    if not is_model_folder(model_path, sentence_transformers=True):
         raise MatchError(f"not a sentence-transformers folder (no modules.json): {model_path}")
     return model_path
 
@@ -128,12 +129,12 @@ def load_model(
     """
     model_path = check_model_dir(model_path)
     file_name = file_name or backend_file(model_path, backend)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    import torch
+    from pipeline.runtime import hf_environment, set_threads
+
+    hf_environment()
+    set_threads(num_threads)
     from sentence_transformers import SentenceTransformer
 
-    torch.set_num_threads(num_threads)
     if backend == "torch":
         from pipeline.models.resolve import NotSafetensorsError, load_folder
 
@@ -184,49 +185,23 @@ def load_postings(path: Path | str | None = None) -> list[str]:
     path = Path(path)
     if not path.is_file():
         raise MatchError(f"postings file not found: {path}")
-    suffix = path.suffix.lower()
-    if suffix not in POSTING_SUFFIXES:
-        raise MatchError(f"unsupported postings file {path}: use one of {', '.join(POSTING_SUFFIXES)}")
-    if suffix == ".txt":
-        texts = _read_utf8(path).splitlines()
-    else:
-        texts = _read_text_column(path, suffix)
-    texts = [t.strip() for t in texts if isinstance(t, str) and t.strip()]
+    from pipeline.pairs.reader import SUFFIXES, TableError, read_table
+
+    fmt = SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise MatchError(f"unsupported postings file {path}: use one of {', '.join(SUFFIXES)}")
+    try:
+        table = read_table(path, fmt, key="--postings", wanted=TEXT_COLUMNS)
+    except TableError as err:
+        raise MatchError(f"postings file {err}") from None
+    column = next((c for c in TEXT_COLUMNS if c in table.columns), None)
+    if column is None:
+        have = ", ".join(table.available) or "none"
+        raise MatchError(f"postings file {path} needs a 'text' or 'posting_text' column (it has: {have})")
+    texts = [t.strip() for t in table.columns[column] if isinstance(t, str) and t.strip()]
     if not texts:
         raise MatchError(f"no postings in {path}")
     return list(dict.fromkeys(texts))
-
-
-def _read_utf8(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        bad = data[err.start : err.start + 4]
-        raise MatchError(
-            f"postings file {path} is not UTF-8 (byte {err.start}, line {line}: {bad!r}); "
-            "save it as UTF-8, e.g. iconv -f cp949 -t utf-8"
-        ) from None
-
-
-def _read_text_column(path: Path, suffix: str) -> list[str]:
-    import pandas as pd
-
-    try:
-        if suffix == ".parquet":
-            frame = pd.read_parquet(path)
-        elif suffix == ".jsonl":
-            frame = pd.read_json(path, lines=True, dtype=False)
-        else:
-            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False)
-    except Exception as err:  # pandas/pyarrow raise many types for a malformed file
-        raise MatchError(f"cannot read postings file {path}: {type(err).__name__}: {err}") from None
-    column = next((c for c in TEXT_COLUMNS if c in frame.columns), None)
-    if column is None:
-        have = ", ".join(map(str, frame.columns)) or "none"
-        raise MatchError(f"postings file {path} needs a 'text' or 'posting_text' column (it has: {have})")
-    return frame[column].tolist()
 
 
 # --- cache --------------------------------------------------------------------------------------------

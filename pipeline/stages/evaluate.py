@@ -37,7 +37,7 @@ from pipeline.runtime import run_stage
 def main(cfg: Config) -> None:
     paths = cfg.paths
     pairs, source = load_test_pairs(paths.split_dir / "test.parquet")
-    extra = load_extra_files(cfg.eval.extra_files)
+    extra = load_extra_files(cfg.eval.extra_files, cfg.eval.extra_score_range)
     data = build_eval_data(pairs, source, cfg)
     sts = sts_sample(pairs, cfg.eval.max_sts_pairs, cfg.seed)
     log(

@@ -17,7 +17,6 @@ Writes:
 
 from __future__ import annotations
 
-import os
 import sys
 
 import torch  # noqa: F401  (imported before run_stage, so that apply_runtime sets its thread count)
@@ -29,7 +28,6 @@ from pipeline.runtime import run_stage
 
 
 def main(cfg: Config) -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is local; a Hub lookup would only stall
     try:
         export(cfg)
     except (ParityError, FileNotFoundError) as err:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.models.resolve import ModelNotFoundError, resolve_base_model, set_offline_mode
+from pipeline.models.resolve import ModelNotFoundError, resolve_base_model
 from pipeline.runtime import run_stage
 
 
@@ -25,7 +25,6 @@ def train_texts(split_dir: Path) -> list[str]:
 
 
 def main(cfg: Config) -> None:
-    set_offline_mode(cfg.model.allow_download)
     out = cfg.paths.base_model
     try:
         resolve_base_model(cfg.model, out, seed=cfg.seed, tiny_texts=lambda: train_texts(cfg.paths.split_dir))

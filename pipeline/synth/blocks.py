@@ -11,17 +11,13 @@ out row-major (``block_layout`` recovers the shapes). Texts are deduplicated, so
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS
+from pipeline.pairs.components import text_components
+from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS, Rescore
 from pipeline.synth.schema import BLOCK_SCHEMA
-from pipeline.synth.triplets import text_components
-
-Rescore = Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame]
 
 
 def build_blocks(pairs: pa.Table | pd.DataFrame, rescore: Rescore) -> pa.Table:

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from pipeline.config.errors import check
 from pipeline.config.schema import DataConfig
 from pipeline.io import atomic_path
+from pipeline.pairs.bins import score_bin, score_histogram
 from pipeline.synth.catalog import Catalog
 from pipeline.synth.rules import (
     EXPERIENCE_MATCH,
@@ -34,7 +35,6 @@ from pipeline.synth.sampling import (
     build_postings,
     build_profiles,
     draw_themes,
-    score_bin,
 )
 from pipeline.synth.schema import PAIR_SCHEMA, parquet_writer
 
@@ -115,7 +115,6 @@ class _Stats:
         posting_texts = _distinct(postings.columns["posting_text"], self.used_postings)
         mean = self.sums[:, 0] / n
         std = np.sqrt(np.maximum(self.sums[:, 1] / n - mean**2, 0.0))
-        edges = [f"{a:g}-{b:g}" for a, b in zip(self.bins[:-1], self.bins[1:], strict=True)]
         return {
             "counts": {
                 "pairs": n,
@@ -129,10 +128,7 @@ class _Stats:
                 "texts": profile_texts + posting_texts,
                 "groups": num_groups,
             },
-            "score_histogram": {
-                e: {"count": int(c), "fraction": round(c / n, 6)}
-                for e, c in zip(edges, self.hist, strict=True)
-            },
+            "score_histogram": score_histogram(self.hist, self.bins),
             "factors": {
                 name: {"mean": round(float(m), 6), "std": round(float(sd), 6)}
                 for name, m, sd in zip(FACTORS, mean, std, strict=True)

@@ -18,7 +18,7 @@ Hard constraint: a posting that requires a CS background caps the score of a non
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -41,6 +41,8 @@ SCORE_COLUMNS = (
     "score", "f_region", "f_stack", "f_experience", "f_work_mode", "f_goals", "capped",
     "region_match", "stack_match", "experience_match",
 )  # fmt: skip
+# Scores profiles (p_* columns) against postings (j_* columns) row by row, like score_frame with its rules.
+Rescore = Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame]
 
 _MIXED = WORK_MODES.index("mixed")
 _NON_CS = BACKGROUNDS.index("non_cs")

@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.config.schema import DataConfig, RulesConfig
+from pipeline.pairs.bins import score_bin
 from pipeline.synth.catalog import BACKGROUNDS, WORK_MODES, Catalog
 from pipeline.synth.rules import (
     PostingCodes,
@@ -66,11 +67,6 @@ def stream(seed: int, *key: int) -> np.random.Generator:
 def group_starts(num_entities: int, num_groups: int) -> np.ndarray:
     """Offsets of contiguous, near-equal groups: group g holds entities ``starts[g]:starts[g + 1]``."""
     return (np.arange(num_groups + 1, dtype=np.int64) * num_entities) // num_groups
-
-
-def score_bin(score: np.ndarray, edges: Sequence[float]) -> np.ndarray:
-    """Index of the ``[edges[i], edges[i + 1])`` bin; a score of exactly 1.0 falls in the last bin."""
-    return np.searchsorted(np.asarray(edges[1:-1], dtype=np.float64), score, side="right").astype(np.int8)
 
 
 @dataclass(frozen=True)
@@ -200,18 +196,28 @@ def _render(
     return pa.concat_arrays(parts)
 
 
+def _entity_draws(
+    rng: np.random.Generator, num: int, max_stacks: int, minimum: bool, data: DataConfig, catalog: Catalog,
+    themes: Themes,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, _Sets, np.ndarray, np.ndarray]:  # fmt: skip
+    """What profiles and postings draw alike, in this order (the order fixes the bytes): group offsets and
+    groups, region, stacks, years (a posting's minimum), work mode (remote work is online work)."""
+    starts = group_starts(num, data.num_groups)
+    groups = np.repeat(np.arange(data.num_groups), np.diff(starts))
+    region = _regions(rng, groups, themes, data, catalog)
+    stacks = _sets(*_stack_draws(rng, groups, themes, max_stacks, data, catalog), len(catalog.stacks))
+    years = _years(rng, len(groups), catalog, minimum=minimum)
+    mode = rng.integers(0, len(WORK_MODES), len(groups)).astype(np.int8)
+    mode[region == catalog.remote_code] = _ONLINE
+    return starts, groups, region, stacks, years, mode
+
+
 def build_profiles(seed: int, data: DataConfig, catalog: Catalog, themes: Themes) -> EntityPool:
     rng = stream(seed, _PROFILES)
-    starts = group_starts(data.num_profiles, data.num_groups)
-    groups = np.repeat(np.arange(data.num_groups), np.diff(starts))
-    n = len(groups)
-    region = _regions(rng, groups, themes, data, catalog)
-    stacks = _sets(
-        *_stack_draws(rng, groups, themes, data.max_stacks_per_profile, data, catalog), len(catalog.stacks)
+    starts, groups, region, stacks, years, mode = _entity_draws(
+        rng, data.num_profiles, data.max_stacks_per_profile, False, data, catalog, themes
     )
-    years = _years(rng, n, catalog, minimum=False)
-    mode = rng.integers(0, len(WORK_MODES), n).astype(np.int8)
-    mode[region == catalog.remote_code] = _ONLINE  # remote work is online work
+    n = len(groups)
     background = rng.integers(0, len(BACKGROUNDS), n).astype(np.int8)
     goals = _sets(*_goal_draws(rng, n, data, catalog), len(catalog.goals))
     ph = Phrases(catalog)
@@ -250,16 +256,10 @@ def build_profiles(seed: int, data: DataConfig, catalog: Catalog, themes: Themes
 
 def build_postings(seed: int, data: DataConfig, catalog: Catalog, themes: Themes) -> EntityPool:
     rng = stream(seed, _POSTINGS)
-    starts = group_starts(data.num_postings, data.num_groups)
-    groups = np.repeat(np.arange(data.num_groups), np.diff(starts))
-    n = len(groups)
-    region = _regions(rng, groups, themes, data, catalog)
-    stacks = _sets(
-        *_stack_draws(rng, groups, themes, data.max_stacks_per_posting, data, catalog), len(catalog.stacks)
+    starts, groups, region, stacks, min_years, mode = _entity_draws(
+        rng, data.num_postings, data.max_stacks_per_posting, True, data, catalog, themes
     )
-    min_years = _years(rng, n, catalog, minimum=True)
-    mode = rng.integers(0, len(WORK_MODES), n).astype(np.int8)
-    mode[region == catalog.remote_code] = _ONLINE
+    n = len(groups)
     goals = _sets(*_goal_draws(rng, n, data, catalog), len(catalog.goals))
     requires_cs = rng.random(n) < data.requires_cs_fraction
     ph = Phrases(catalog)

@@ -12,43 +12,14 @@ order and stable sorts: deterministic. Built per split, so a triplet never cross
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from pipeline.config.schema import TripletConfig
-from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS, near_miss_frame
+from pipeline.pairs.components import text_components
+from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS, Rescore, near_miss_frame
 from pipeline.synth.schema import TRIPLET_SCHEMA
-
-# Scores profiles (p_* columns) against postings (j_* columns) row by row, like rules.score_frame.
-Rescore = Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame]
-
-
-def _codes(texts: pa.ChunkedArray | pa.Array | pd.Series) -> tuple[np.ndarray, int]:
-    if isinstance(texts, pd.Series):
-        codes, uniques = pd.factorize(texts, sort=False)
-        return codes.astype(np.int64), len(uniques)
-    encoded = pc.dictionary_encode(texts)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.unify_dictionaries().combine_chunks()
-    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), len(encoded.dictionary)
-
-
-def text_components(profile_text: pa.ChunkedArray | pa.Array | pd.Series,
-                    posting_text: pa.ChunkedArray | pa.Array | pd.Series) -> np.ndarray:  # fmt: skip
-    """Component label per row of the bipartite profile-text/posting-text graph whose edges are the rows:
-    rows sharing a profile text or a posting text (transitively) share a label."""
-    p, num_p = _codes(profile_text)
-    j, num_j = _codes(posting_text)
-    n = num_p + num_j
-    graph = coo_matrix((np.ones(len(p), dtype=np.int8), (p, num_p + j)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    return labels[p].astype(np.int64)
 
 
 def _ranked(neg: pd.DataFrame) -> pd.DataFrame:

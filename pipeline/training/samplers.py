@@ -194,7 +194,7 @@ def _shared_text_sampler(dataset: datasets.Dataset) -> Any:
     """A batch sampler that fills each batch with pairs sharing profiles and postings."""
     import pandas as pd
 
-    from pipeline.synth.triplets import text_components
+    from pipeline.pairs.components import text_components
 
     profiles, postings = pd.Series(dataset["profile_text"]), pd.Series(dataset["posting_text"])
     components = text_components(profiles, postings).tolist()

@@ -27,9 +27,9 @@ from pipeline.models.resolve import (
     DOCUMENT_PROMPT,
     QUERY_PROMPT,
     check_fits_model,
+    is_model_folder,
     load_folder,
     save_model,
-    set_offline_mode,
 )
 from pipeline.runtime import apply_runtime
 from pipeline.training.callbacks import build_callbacks, diverged, non_finite
@@ -98,7 +98,6 @@ def fill_cache(
 def train(cfg: Config, paths: PathsConfig | None = None) -> dict[str, Any]:
     """Fine-tune, save the model and the metrics summary; returns the summary."""
     paths = paths or cfg.paths  # tests pass cfg.paths.under(work dir) or their own folders
-    set_offline_mode(cfg.model.allow_download)
     import torch  # noqa: F401  (imported before apply_runtime so that thread count and seed apply)
     from dvclive import Live
     from sentence_transformers import SentenceTransformerTrainer
@@ -106,7 +105,7 @@ def train(cfg: Config, paths: PathsConfig | None = None) -> dict[str, Any]:
 
     apply_runtime(cfg)
     started = time.perf_counter()
-    if not (paths.base_model / "modules.json").exists() and not (paths.base_model / "config.json").exists():
+    if not is_model_folder(paths.base_model):
         raise FileNotFoundError(
             f"{paths.base_model} is not a model folder; run `dvc repro prepare_model` first"
         )
