@@ -26,7 +26,7 @@ MAX_SEED = 2**32 - 1  # numpy's RandomState/default_rng bound; torch accepts mor
 # rule_blocks: P profiles x Q postings of one component with all P*Q pairs rule-scored (synthetic data).
 Batches = Literal["random", "length_grouped", "shared_texts", "rule_blocks"]
 # Dynamic int8 presets of optimum's AutoQuantizationConfig (avx2 and avx512 with signed 7-bit weights, see
-# pipeline/export.py); "auto": avx2 on any x86 CPU, arm64 on ARM.
+# pipeline/release/onnx.py); "auto": avx2 on any x86 CPU, arm64 on ARM.
 Quantization = Literal["auto", "avx512_vnni", "avx512", "avx2", "arm64"]
 QUANTIZATIONS: tuple[str, ...] = get_args(Quantization)
 # Roles of the file's columns per kind: ``columns`` maps each role to the file's column name.
@@ -148,7 +148,7 @@ class SplitConfig(Section):
 
 
 class ExternalConfig(Section):
-    """A user's scored pairs or triplets (``source: external``); read by pipeline/external.py."""
+    """A user's scored pairs or triplets (``source: external``); read by pipeline/pairs/external.py."""
 
     # A file, or a folder whose files are read in name order; relative to the repository root.
     path: _nonblank("a file or folder path")
@@ -342,7 +342,7 @@ class TrainConfig(Section):
     block_profiles: int
     freeze_embeddings: bool
     freeze_layers: int = Field(ge=0)
-    # MiB for the frozen layers' output per distinct text (pipeline/frozen_cache.py); 0: recompute each step.
+    # MiB for the frozen layers' output per distinct text (pipeline/training/frozen_cache.py); 0: recompute.
     frozen_cache_mb: int = Field(ge=0)
 
     @property
