@@ -47,7 +47,7 @@ def ext(path: Path | str, *extra: str, kind: str = "pairs") -> ExternalConfig:
 
 
 def load(path: Path | str, *extra: str, kind: str = "pairs", root: Path = FIXTURES) -> pd.DataFrame:
-    return load_external(ext(path, *extra, kind=kind), root).to_pandas()
+    return load_external(ext(path, *extra, kind=kind), root)[0].to_pandas()
 
 
 # --- formats --------------------------------------------------------------------------------------------

@@ -157,8 +157,9 @@ def _triplet_texts(table: Table, roles: dict[str, str]) -> tuple[np.ndarray, np.
     return a, p, n
 
 
-def load_external(ext: ExternalConfig, root: Path) -> pa.Table:
-    """Read and check every file of ``ext``; the rows in the pairs contract (see the module docstring)."""
+def load_external(ext: ExternalConfig, root: Path) -> tuple[pa.Table, dict[str, int]]:
+    """Read and check every file of ``ext``: the rows in the pairs contract (see the module docstring) and
+    the counts of duplicate rows and conflicting pairs among them (:func:`check_duplicates`)."""
     roles = dict(ext.columns)
     wanted = [roles[r] for r in EXTERNAL_ROLES[ext.kind]]
     first: list[np.ndarray] = []
@@ -189,7 +190,8 @@ def load_external(ext: ExternalConfig, root: Path) -> pa.Table:
     if ext.kind == "pairs" and ext.score_range is not None:
         warn_if_unit_scores(ext.path, raw_max, ext.score_range, SCALE_KEY)
     profile_text, posting_text = np.concatenate(first), np.concatenate(second)
-    check_duplicates(ext, profile_text, posting_text, np.concatenate(scores), np.concatenate(where))
+    pair_scores = np.concatenate(scores)
+    duplicates = check_duplicates(ext, profile_text, posting_text, pair_scores, np.concatenate(where))
     # One id per distinct text over both sides, in order of first appearance.
     ids, _ = pd.factorize(np.concatenate([profile_text, posting_text]), sort=False)
     n = len(profile_text)
@@ -198,19 +200,12 @@ def load_external(ext: ExternalConfig, root: Path) -> pa.Table:
         pa.array(ids[n:], type=pa.int64()),
         pa.array(profile_text, type=pa.string()),
         pa.array(posting_text, type=pa.string()),
-        pa.array(np.concatenate(scores), type=pa.float64()),
+        pa.array(pair_scores, type=pa.float64()),
     ]
     if ext.kind == "pairs":
-        return pa.Table.from_arrays(arrays, schema=EXTERNAL_PAIR_SCHEMA)
+        return pa.Table.from_arrays(arrays, schema=EXTERNAL_PAIR_SCHEMA), duplicates
     arrays.append(pa.array(np.arange(n, dtype=np.int64) // 2))
-    return pa.Table.from_arrays(arrays, schema=TRIPLET_PAIR_SCHEMA)
-
-
-def _duplicates(frame: pd.DataFrame) -> tuple[pd.Series, pd.Index]:
-    """Rows (columns a, b, score) that repeat an earlier row exactly; (a, b) pairs with several scores."""
-    repeated = frame.duplicated(["a", "b", "score"], keep="first")
-    sizes = frame[~repeated].groupby(["a", "b"], sort=False).size()
-    return repeated, sizes.index[sizes.to_numpy() > 1]
+    return pa.Table.from_arrays(arrays, schema=TRIPLET_PAIR_SCHEMA), duplicates
 
 
 def check_duplicates(
@@ -219,7 +214,9 @@ def check_duplicates(
     """Count rows repeated exactly and pairs scored differently in different rows; warn, or raise
     :class:`ExternalDataError` naming the rows when ``ext.duplicates`` is ``error``. Returns the counts."""
     frame = pd.DataFrame({"a": first, "b": second, "score": scores, "where": where})
-    repeated, conflicting = _duplicates(frame)
+    repeated = frame.duplicated(["a", "b", "score"], keep="first")
+    sizes = frame[~repeated].groupby(["a", "b"], sort=False).size()
+    conflicting = sizes.index[sizes.to_numpy() > 1]  # (a, b) pairs with several scores
     counts = {"duplicate_rows": int(repeated.sum()), "conflicting_pairs": len(conflicting)}
     if not any(counts.values()):
         return counts
@@ -249,18 +246,19 @@ def check_duplicates(
 # --- the generate stage's external path ---------------------------------------------------------------
 
 
-def external_metrics(table: pa.Table, bins: list[float], files: int) -> dict[str, Any]:
-    """The counts, score histogram and score mean/std of ``metrics/data.json`` for external data."""
+def external_metrics(
+    table: pa.Table, bins: list[float], files: int, duplicates: dict[str, int]
+) -> dict[str, Any]:
+    """The counts (``duplicates`` from :func:`load_external` among them), score histogram and score mean/std
+    of ``metrics/data.json`` for external data."""
     frame = table.select(["profile_text", "posting_text", "score"]).to_pandas()
     score = frame["score"].to_numpy(dtype=np.float64)
     n = len(frame)
     hist = np.bincount(score_bin(score, bins), minlength=len(bins) - 1)
-    repeated, conflicting = _duplicates(frame.set_axis(["a", "b", "score"], axis=1))
     counts = {
         "pairs": n,
         "unique_pairs": len(frame.drop_duplicates(["profile_text", "posting_text"])),
-        "duplicate_rows": int(repeated.sum()),
-        "conflicting_pairs": len(conflicting),
+        **duplicates,
         "profile_texts": int(frame["profile_text"].nunique()),
         "posting_texts": int(frame["posting_text"].nunique()),
         "texts": int(pd.concat([frame["profile_text"], frame["posting_text"]]).nunique()),
@@ -281,7 +279,7 @@ def generate_external(
     """Load ``data.external``, write it to ``out`` (parquet, atomically, removing ``stale`` as it replaces
     the old file) and return the data metrics."""
     assert data.external is not None  # the config schema requires it for source external
-    table = load_external(data.external, root)
+    table, duplicates = load_external(data.external, root)
     with atomic_path(out, stale=stale) as tmp, parquet_writer(tmp, table.schema) as writer:
         writer.write_table(table, row_group_size=data.shard_size)
-    return external_metrics(table, data.score_bins, len(data_files(data.external, root)))
+    return external_metrics(table, data.score_bins, len(data_files(data.external, root)), duplicates)
