@@ -15,7 +15,7 @@ served stale embeddings), so a second call encodes only the query. A cache entry
 dtype, or with non-finite or non-unit rows, is discarded and recomputed with a one-line notice. A folder
 with the export's ``manifest.json`` is checked against it: a file that differs (a partial copy, an edit)
 stops the call. Texts longer than the model's ``max_seq_length`` tokens are ranked on their beginning,
-with a notice.
+with a notice (for postings, when they are encoded).
 """
 
 from __future__ import annotations
@@ -316,9 +316,8 @@ class Matcher:
 
     def _corpus_embeddings(self, use_cache: bool) -> np.ndarray:
         fingerprint = model_fingerprint(self.model_path, self.backend, self.file_name)
-        self._warn_truncated(self.postings, "posting")
         if not use_cache:
-            return encode(self.model, self.postings, self.batch_size)
+            return self._encode_postings()
         key = hashlib.sha256(f"{fingerprint}\0{corpus_hash(self.postings)}".encode()).hexdigest()
         self.cache_path = self.cache_dir / f"{key}.npy"
         remove_dead_temporaries(self.cache_dir)
@@ -333,11 +332,16 @@ class Matcher:
                 self.cache_hit = True
                 return cached
             self.notice(f"discarding cached posting embeddings {self.cache_path}: {problem}; encoding again")
-        emb = encode(self.model, self.postings, self.batch_size)
+        emb = self._encode_postings()
         with contextlib.suppress(OSError), atomic_path(self.cache_path) as tmp:
             with tmp.open("wb") as fh:
                 np.save(fh, emb)
         return emb
+
+    def _encode_postings(self) -> np.ndarray:
+        # Counted when they are encoded: a cache hit does not tokenize the corpus again just to repeat it.
+        self._warn_truncated(self.postings, "posting")
+        return encode(self.model, self.postings, self.batch_size)
 
     def _warn_truncated(self, texts: Sequence[str], what: str) -> None:
         from pipeline.models.resolve import count_truncated
