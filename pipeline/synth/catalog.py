@@ -1,7 +1,9 @@
 """The vocabulary of the data (``data.catalog``, e.g. ``catalog/ko.yaml``) loaded into frozen dataclasses.
 
-A malformed file raises :class:`ConfigError` whose key names the file and the entry
-(``catalog/ko.yaml: stack_families[2].stacks[0].aliases``), so a user swapping catalogs sees what to fix.
+The file is validated by a pydantic schema plus cross-entry checks (unique surface forms, known names in
+``related``/``uses``/``role``/``area``, symmetric family relations, contiguous experience levels). Any problem
+is a :class:`ConfigError` whose key names the file and the entry (``catalog/ko.yaml:
+stack_families.2.stacks.0.aliases``), so a user swapping catalogs sees what to fix.
 """
 
 from __future__ import annotations
@@ -10,25 +12,108 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from pipeline.config.errors import ConfigError
 
-# The rules give these names a meaning (mixed is half-compatible; a posting may require a cs background).
-WORK_MODES = ("online", "offline", "mixed")
-BACKGROUNDS = ("cs", "non_cs")
+# The rules give these names a meaning. A profile wants remote work only, either, or prefers meeting in
+# person; a posting runs online, offline or hybrid. A profile's background may go unstated.
+PROFILE_MODES = ("remote", "any", "offline")
+POSTING_MODES = ("online", "offline", "hybrid")
+BACKGROUNDS = ("cs", "non_cs", "unknown")
+UNKNOWN_ROLE = "other"  # a role the text leaves unclear (hand-written data); the rules treat it as neutral
 
-_HANGUL_END = re.compile(r"[가-힣]$")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+Text = Annotated[str, StringConstraints(min_length=1, pattern=r"^\S(.*\S)?$")]
+Reading = Annotated[str, StringConstraints(pattern=r"^([^\s].*)?[가-힣]$")]  # ends in a Hangul syllable
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Location(_Entry):
+    name: Text
+    area: Text
+    weight: float = Field(gt=0, allow_inf_nan=False)
+    forms: tuple[Text, ...] = Field(min_length=1)
+    landmarks: tuple[Text, ...] = ()
+
+
+class _Area(_Entry):
+    name: Text
+    forms: tuple[Text, ...] = Field(min_length=1)
+
+
+class _Role(_Entry):
+    name: Text
+    forms: tuple[Text, ...] = Field(min_length=1)
+    related: tuple[Text, ...] = ()
+
+
+class _Stack(_Entry):
+    name: Text
+    reading: Reading
+    aliases: tuple[Text, ...] = ()
+    uses: tuple[Text, ...] = ()
+
+
+class _Family(_Entry):
+    name: Text
+    label: Text
+    role: Text
+    related: tuple[Text, ...] = ()
+    stacks: tuple[_Stack, ...] = Field(min_length=1)
+
+
+class _Level(_Entry):
+    name: Text
+    min_years: int = Field(ge=0)
+    max_years: int = Field(ge=0, le=60)
+    weight: float = Field(gt=0, allow_inf_nan=False)
+
+
+class _Goal(_Entry):
+    name: Text
+    forms: tuple[Text, ...] = Field(min_length=1)
+    light: bool
+    related: tuple[Text, ...] = ()
+
+
+class _CatalogFile(_Entry):
+    locations: tuple[_Location, ...] = Field(min_length=1)
+    areas: tuple[_Area, ...] = Field(min_length=1)
+    roles: tuple[_Role, ...] = Field(min_length=1)
+    stack_families: tuple[_Family, ...] = Field(min_length=1)
+    experience_levels: tuple[_Level, ...] = Field(min_length=1)
+    goals: tuple[_Goal, ...] = Field(min_length=1)
 
 
 @dataclass(frozen=True)
-class Region:
-    name: str  # the official name (or the remote marker), stored in p_region / j_region
-    short: tuple[str, ...]  # what people write: 서울, 경기 남부, 재택
+class Location:
+    name: str  # stored in p_location / j_location
+    area: str
+    weight: float  # share of developers living here (normalised over all locations)
+    forms: tuple[str, ...]  # what people write for the place itself: 서울, 서울시
+    landmarks: tuple[str, ...]  # districts and places inside it: 강남, 판교, 센텀
+
+
+@dataclass(frozen=True)
+class Area:
+    name: str
+    forms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    forms: tuple[str, ...]
+    related: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -37,12 +122,14 @@ class Stack:
     family: str
     reading: str  # Hangul pronunciation of the name; decides particles after Latin names
     aliases: tuple[str, ...]
+    uses: tuple[str, ...]  # stacks it is built on (framework -> language)
 
 
 @dataclass(frozen=True)
 class Family:
     name: str
     label: str
+    role: str
     related: tuple[str, ...]
     stacks: tuple[str, ...]
 
@@ -52,226 +139,223 @@ class ExperienceLevel:
     name: str
     min_years: int
     max_years: int
+    weight: float
 
 
 @dataclass(frozen=True)
-class Term:
-    """A named choice (goal, work mode, background) with the surface forms texts may use."""
-
+class Goal:
     name: str
-    aliases: tuple[str, ...]
+    forms: tuple[str, ...]
+    light: bool
+    related: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Catalog:
     path: str
-    regions: tuple[Region, ...]
-    remote: Region
+    locations: tuple[Location, ...]
+    areas: tuple[Area, ...]
+    roles: tuple[Role, ...]
     families: tuple[Family, ...]
     stacks: tuple[Stack, ...]
     experience_levels: tuple[ExperienceLevel, ...]
-    work_modes: tuple[Term, ...]
-    backgrounds: tuple[Term, ...]
-    goals: tuple[Term, ...]
+    goals: tuple[Goal, ...]
 
     @property
-    def region_names(self) -> tuple[str, ...]:
-        """Official names, then the remote marker: the code of a region is its index here."""
-        return (*(r.name for r in self.regions), self.remote.name)
-
-    @property
-    def remote_code(self) -> int:
-        return len(self.regions)
+    def location_names(self) -> tuple[str, ...]:
+        return tuple(loc.name for loc in self.locations)
 
     @property
     def stack_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.stacks)
 
     @property
+    def role_names(self) -> tuple[str, ...]:
+        """The catalog's roles, then the unknown role (code ``len(roles)``)."""
+        return (*(r.name for r in self.roles), UNKNOWN_ROLE)
+
+    @property
     def goal_names(self) -> tuple[str, ...]:
         return tuple(g.name for g in self.goals)
 
     @functools.cached_property
-    def related_stacks(self) -> np.ndarray:
-        """``[a, b]`` is True when stacks a and b share a family or their families are related."""
-        fam_index = {f.name: i for i, f in enumerate(self.families)}
-        fam_rel = np.eye(len(self.families), dtype=bool)
+    def area_of(self) -> np.ndarray:
+        """Area index per location index."""
+        names = [a.name for a in self.areas]
+        return np.array([names.index(loc.area) for loc in self.locations], dtype=np.int16)
+
+    @functools.cached_property
+    def location_weights(self) -> np.ndarray:
+        w = np.array([loc.weight for loc in self.locations], dtype=np.float64)
+        return w / w.sum()
+
+    @functools.cached_property
+    def family_of(self) -> np.ndarray:
+        """Family index per stack index."""
+        names = [f.name for f in self.families]
+        return np.array([names.index(s.family) for s in self.stacks], dtype=np.int16)
+
+    @functools.cached_property
+    def family_role(self) -> np.ndarray:
+        """Role index per family index."""
+        return np.array([self.role_names.index(f.role) for f in self.families], dtype=np.int16)
+
+    @functools.cached_property
+    def related_families(self) -> np.ndarray:
+        index = {f.name: i for i, f in enumerate(self.families)}
+        rel = np.zeros((len(self.families),) * 2, dtype=bool)
         for f in self.families:
             for other in f.related:
-                fam_rel[fam_index[f.name], fam_index[other]] = True
-        fam_of = np.array([fam_index[s.family] for s in self.stacks])
-        return fam_rel[np.ix_(fam_of, fam_of)]
+                rel[index[f.name], index[other]] = True
+        return rel
+
+    @functools.cached_property
+    def uses(self) -> np.ndarray:
+        """``[a, b]`` is True when stack a is built on stack b or b on a (Next.js and React)."""
+        index = {s.name: i for i, s in enumerate(self.stacks)}
+        link = np.zeros((len(self.stacks),) * 2, dtype=bool)
+        for s in self.stacks:
+            for base in s.uses:
+                link[index[s.name], index[base]] = link[index[base], index[s.name]] = True
+        return link
+
+    @functools.cached_property
+    def related_roles(self) -> np.ndarray:
+        """Over ``role_names`` (the unknown role last, related to nothing)."""
+        names = self.role_names
+        rel = np.zeros((len(names),) * 2, dtype=bool)
+        for r in self.roles:
+            for other in r.related:
+                rel[names.index(r.name), names.index(other)] = True
+        return rel
+
+    @functools.cached_property
+    def related_goals(self) -> np.ndarray:
+        names = self.goal_names
+        rel = np.zeros((len(names),) * 2, dtype=bool)
+        for g in self.goals:
+            for other in g.related:
+                rel[names.index(g.name), names.index(other)] = True
+        return rel
 
     @functools.cached_property
     def readings(self) -> dict[str, str]:
         """Pronunciations of the canonical stack names (aliases follow the spelling rule in korean.py)."""
         return {s.name: s.reading for s in self.stacks}
 
+    @functools.cached_property
+    def place_index(self) -> dict[str, int]:
+        """Every written form of a location (name, forms, landmarks) -> its location index."""
+        out: dict[str, int] = {}
+        for i, loc in enumerate(self.locations):
+            for form in (loc.name, *loc.forms, *loc.landmarks):
+                out[form] = i
+        return out
 
-class _Reader:
-    """Typed access to the raw YAML that reports the file and entry of the first problem."""
+    @functools.cached_property
+    def stack_index(self) -> dict[str, int]:
+        """Canonical names and aliases (case-folded) -> stack index."""
+        out: dict[str, int] = {}
+        for i, s in enumerate(self.stacks):
+            for form in (s.name, *s.aliases):
+                out[form.casefold()] = i
+        return out
 
+
+class _Checker:
     def __init__(self, path: Path) -> None:
         self.path = path
 
     def fail(self, where: str, value: Any, allowed: str) -> ConfigError:
         return ConfigError(f"{self.path}: {where}", value, allowed)
 
-    def mapping(self, raw: Any, where: str, keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
-        if not isinstance(raw, dict):
-            raise self.fail(where, raw, "a mapping with keys " + ", ".join(keys))
-        for key in keys:
-            if key not in raw:
-                raise self.fail(f"{where}.{key}" if where else key, "(missing)", "a value")
-        for key in raw:
-            if key not in keys and key not in optional:
-                raise self.fail(
-                    f"{where}.{key}" if where else str(key),
-                    "(unknown key)",
-                    "one of " + ", ".join(keys + optional),
-                )
-        return raw
+    def known(self, values: tuple[str, ...], names: set[str], where: str, what: str) -> None:
+        for i, value in enumerate(values):
+            if value not in names:
+                raise self.fail(f"{where}.{i}", value, f"a {what} of this catalog: " + ", ".join(sorted(names)))
 
-    def items(self, raw: Any, where: str) -> list:
-        if not isinstance(raw, list) or not raw:
-            raise self.fail(where, raw, "a non-empty list")
-        return raw
-
-    def text(self, raw: Any, where: str) -> str:
-        if not isinstance(raw, str) or not raw.strip() or raw != raw.strip():
-            raise self.fail(where, raw, "a non-empty string without surrounding spaces")
-        return raw
-
-    def texts(self, raw: Any, where: str) -> tuple[str, ...]:
-        values = tuple(self.text(v, f"{where}[{i}]") for i, v in enumerate(self.items(raw, where)))
-        if len(set(values)) != len(values):
-            raise self.fail(where, list(values), "distinct strings")
-        return values
-
-    def integer(self, raw: Any, where: str, lo: int) -> int:
-        if not isinstance(raw, int) or isinstance(raw, bool) or raw < lo:
-            raise self.fail(where, raw, f"an integer >= {lo}")
-        return raw
+    def unique(self, seen: dict[str, str], value: str, where: str, what: str, owner: str) -> None:
+        """``value`` (case-folded) names one ``owner`` only: one stack, one location."""
+        key = value.casefold()
+        if seen.setdefault(key, owner) != owner:
+            raise self.fail(where, value, f"{what} not already used by {seen[key]}")
 
 
-def _unique(reader: _Reader, seen: dict[str, str], value: str, where: str, kind: str) -> None:
-    key = value.casefold()
-    if key in seen:
-        raise reader.fail(where, value, f"{kind} not already used by {seen[key]}")
-    seen[key] = where
-
-
-def _terms(reader: _Reader, raw: Any, where: str, names: tuple[str, ...] | None = None) -> tuple[Term, ...]:
-    terms = []
-    for i, item in enumerate(reader.items(raw, where)):
-        entry = reader.mapping(item, f"{where}[{i}]", ("name", "aliases"))
-        terms.append(
-            Term(
-                reader.text(entry["name"], f"{where}[{i}].name"),
-                reader.texts(entry["aliases"], f"{where}[{i}].aliases"),
-            )
-        )
-    got = tuple(t.name for t in terms)
-    if names is not None and sorted(got) != sorted(names):
-        raise reader.fail(where, list(got), "exactly the names " + ", ".join(names))
-    if len(set(got)) != len(got):
-        raise reader.fail(where, list(got), "distinct names")
-    return tuple(terms)
-
-
-def _regions(reader: _Reader, raw: dict) -> tuple[tuple[Region, ...], Region]:
-    seen: dict[str, str] = {}
-    regions = []
-    for i, item in enumerate(reader.items(raw["regions"], "regions")):
-        where = f"regions[{i}]"
-        entry = reader.mapping(item, where, ("name", "short"))
-        name = reader.text(entry["name"], f"{where}.name")
-        short = reader.texts(entry["short"], f"{where}.short")
-        _unique(reader, seen, name, f"{where}.name", "a region name")
-        for j, s in enumerate(short):
-            _unique(reader, seen, s, f"{where}.short[{j}]", "a short form")
-        regions.append(Region(name, short))
-    entry = reader.mapping(raw["remote"], "remote", ("name", "short"))
-    name = reader.text(entry["name"], "remote.name")
-    _unique(reader, seen, name, "remote.name", "a region name")
-    short = reader.texts(entry["short"], "remote.short")
-    for j, s in enumerate(short):
-        if s != name:
-            _unique(reader, seen, s, f"remote.short[{j}]", "a short form")
-    return tuple(regions), Region(name, short)
-
-
-def _families(reader: _Reader, raw: Any) -> tuple[tuple[Family, ...], tuple[Stack, ...]]:
-    families: list[Family] = []
-    stacks: list[Stack] = []
+def _check(raw: _CatalogFile, c: _Checker) -> None:
+    areas = {a.name for a in raw.areas}
+    roles = {r.name for r in raw.roles}
+    families = {f.name for f in raw.stack_families}
+    stacks = {s.name for f in raw.stack_families for s in f.stacks}
+    goals = {g.name for g in raw.goals}
+    for kind, names in (("locations", [x.name for x in raw.locations]), ("areas", [a.name for a in raw.areas]),
+                        ("roles", [r.name for r in raw.roles]), ("stack_families", [f.name for f in raw.stack_families]),
+                        ("goals", [g.name for g in raw.goals])):  # fmt: skip
+        for i, name in enumerate(names):
+            if names.index(name) != i:
+                raise c.fail(f"{kind}.{i}.name", name, "a name not used before in " + kind)
+    if UNKNOWN_ROLE in roles:
+        raise c.fail("roles", UNKNOWN_ROLE, f"role names other than {UNKNOWN_ROLE!r} (the unknown role)")
+    places: dict[str, str] = {}
+    for i, loc in enumerate(raw.locations):
+        c.known((loc.area,), areas, f"locations.{i}.area", "area")
+        for key, values in (("name", (loc.name,)), ("forms", loc.forms), ("landmarks", loc.landmarks)):
+            for j, value in enumerate(values):
+                where = f"locations.{i}.{key}" + ("" if key == "name" else f".{j}")
+                c.unique(places, value, where, "a place", f"locations.{i}")
+    for i, r in enumerate(raw.roles):
+        c.known(r.related, roles - {r.name}, f"roles.{i}.related", "other role")
+    for i, g in enumerate(raw.goals):
+        c.known(g.related, goals - {g.name}, f"goals.{i}.related", "other goal")
     surface: dict[str, str] = {}
-    for i, item in enumerate(reader.items(raw, "stack_families")):
-        where = f"stack_families[{i}]"
-        entry = reader.mapping(item, where, ("name", "label", "related", "stacks"))
-        name = reader.text(entry["name"], f"{where}.name")
-        if any(f.name == name for f in families):
-            raise reader.fail(f"{where}.name", name, "a family name not used before")
-        related = () if entry["related"] in (None, []) else reader.texts(entry["related"], f"{where}.related")
-        members = []
-        for j, s in enumerate(reader.items(entry["stacks"], f"{where}.stacks")):
-            swhere = f"{where}.stacks[{j}]"
-            sentry = reader.mapping(s, swhere, ("name", "reading", "aliases"))
-            sname = reader.text(sentry["name"], f"{swhere}.name")
-            reading = reader.text(sentry["reading"], f"{swhere}.reading")
-            if not _HANGUL_END.search(reading):
-                raise reader.fail(f"{swhere}.reading", reading, "a Hangul pronunciation ending in a syllable")
-            aliases = reader.texts(sentry["aliases"], f"{swhere}.aliases")
-            _unique(reader, surface, sname, f"{swhere}.name", "a stack name")
-            for k, alias in enumerate(aliases):
-                if alias.casefold() != sname.casefold():
-                    _unique(reader, surface, alias, f"{swhere}.aliases[{k}]", "an alias")
-            stacks.append(Stack(sname, name, reading, aliases))
-            members.append(sname)
-        families.append(Family(name, reader.text(entry["label"], f"{where}.label"), related, tuple(members)))
-    names = {f.name for f in families}
-    for i, f in enumerate(families):
+    for i, f in enumerate(raw.stack_families):
+        where = f"stack_families.{i}"
+        c.known((f.role,), roles, f"{where}.role", "role")
+        c.known(f.related, families - {f.name}, f"{where}.related", "other family")
         for other in f.related:
-            where = f"stack_families[{i}].related"
-            if other not in names or other == f.name:
-                raise reader.fail(where, other, "names of other families: " + ", ".join(sorted(names)))
-            back = next(g for g in families if g.name == other)
+            back = next(g for g in raw.stack_families if g.name == other)
             if f.name not in back.related:
-                raise reader.fail(where, other, f"a symmetric relation ({other} must list {f.name} too)")
-    return tuple(families), tuple(stacks)
-
-
-def _levels(reader: _Reader, raw: Any) -> tuple[ExperienceLevel, ...]:
-    levels = []
+                raise c.fail(f"{where}.related", other, f"a symmetric relation ({other} must list {f.name} too)")
+        for j, s in enumerate(f.stacks):
+            owner = f"{where}.stacks.{j}"
+            c.unique(surface, s.name, f"{owner}.name", "a stack name", owner)
+            for k, alias in enumerate(s.aliases):
+                c.unique(surface, alias, f"{owner}.aliases.{k}", "an alias", owner)
+            c.known(s.uses, stacks - {s.name}, f"{where}.stacks.{j}.uses", "other stack")
     expected = 0
-    for i, item in enumerate(reader.items(raw, "experience_levels")):
-        where = f"experience_levels[{i}]"
-        entry = reader.mapping(item, where, ("name", "min_years", "max_years"))
-        lo = reader.integer(entry["min_years"], f"{where}.min_years", 0)
-        hi = reader.integer(entry["max_years"], f"{where}.max_years", lo)
-        if lo != expected:
-            raise reader.fail(f"{where}.min_years", lo, f"{expected} (levels are contiguous from 0 up)")
-        expected = hi + 1
-        levels.append(ExperienceLevel(reader.text(entry["name"], f"{where}.name"), lo, hi))
-    return tuple(levels)
+    for i, lv in enumerate(raw.experience_levels):
+        if lv.min_years != expected:
+            raise c.fail(f"experience_levels.{i}.min_years", lv.min_years, f"{expected} (contiguous from 0 up)")
+        if lv.max_years < lv.min_years:
+            raise c.fail(f"experience_levels.{i}.max_years", lv.max_years, f"at least min_years ({lv.min_years})")
+        expected = lv.max_years + 1
 
 
 def parse_catalog(raw: Any, path: Path | str = "<catalog>") -> Catalog:
     """Validate the content of a catalog file."""
-    reader = _Reader(Path(path))
-    keys = ("regions", "remote", "stack_families", "experience_levels", "work_modes", "backgrounds", "goals")
-    raw = reader.mapping(raw, "", keys)
-    regions, remote = _regions(reader, raw)
-    families, stacks = _families(reader, raw["stack_families"])
+    checker = _Checker(Path(path))
+    try:
+        model = _CatalogFile.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        value = "(missing)" if first["type"] == "missing" else first.get("input")
+        raise checker.fail(where, value, first["msg"]) from None
+    _check(model, checker)
     return Catalog(
         path=str(path),
-        regions=regions,
-        remote=remote,
-        families=families,
-        stacks=stacks,
-        experience_levels=_levels(reader, raw["experience_levels"]),
-        work_modes=_terms(reader, raw["work_modes"], "work_modes", WORK_MODES),
-        backgrounds=_terms(reader, raw["backgrounds"], "backgrounds", BACKGROUNDS),
-        goals=_terms(reader, raw["goals"], "goals"),
+        locations=tuple(Location(x.name, x.area, x.weight, x.forms, x.landmarks) for x in model.locations),
+        areas=tuple(Area(a.name, a.forms) for a in model.areas),
+        roles=tuple(Role(r.name, r.forms, r.related) for r in model.roles),
+        families=tuple(
+            Family(f.name, f.label, f.role, f.related, tuple(s.name for s in f.stacks)) for f in model.stack_families
+        ),
+        stacks=tuple(
+            Stack(s.name, f.name, s.reading, s.aliases, s.uses) for f in model.stack_families for s in f.stacks
+        ),
+        experience_levels=tuple(
+            ExperienceLevel(lv.name, lv.min_years, lv.max_years, lv.weight) for lv in model.experience_levels
+        ),
+        goals=tuple(Goal(g.name, g.forms, g.light, g.related) for g in model.goals),
     )
 
 
@@ -285,13 +369,16 @@ def find_catalog(path: Path | str) -> Path:
     raise ConfigError("data.catalog", str(path), "an existing catalog file such as catalog/ko.yaml")
 
 
-def load_catalog(path: Path | str) -> Catalog:
-    """Read and validate a catalog file; any problem is a :class:`ConfigError` naming file and entry."""
-    path = find_catalog(path)
+@functools.cache
+def _load(path: Path, mtime_ns: int) -> Catalog:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise ConfigError(
-            str(path), "(unreadable)", f"valid UTF-8 YAML ({str(err).splitlines()[0]})"
-        ) from None
+        raise ConfigError(str(path), "(unreadable)", f"valid UTF-8 YAML ({str(err).splitlines()[0]})") from None
     return parse_catalog(raw, path)
+
+
+def load_catalog(path: Path | str) -> Catalog:
+    """Read and validate a catalog file; any problem is a :class:`ConfigError` naming file and entry."""
+    path = find_catalog(path)
+    return _load(path, path.stat().st_mtime_ns)
