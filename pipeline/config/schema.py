@@ -95,32 +95,103 @@ class RuntimeConfig(Section):
     num_threads: Positive
 
 
-class RulesConfig(Section):
-    # Factor weights; the total is the weighted mean of factor scores (then capped by hard constraints).
-    weight_region: Fraction
-    weight_stack: Fraction
-    weight_experience: Fraction
-    weight_work_mode: Fraction
-    weight_goals: Fraction
-    region_same: Fraction
-    region_remote: Fraction
-    region_other: Fraction
-    stack_exact: Fraction
-    stack_related: Fraction
-    stack_unrelated: Fraction
-    experience_meets: Fraction
-    experience_slightly_short: Fraction
-    experience_far_short: Fraction
+class FactorWeights(Section):
+    """Weights of the factors; the total is their weighted mean (plus the 우대 bonus, then capped)."""
+
+    region: Fraction
+    work_mode: Fraction
+    stack: Fraction
+    experience: Fraction
+    role: Fraction
+    goals: Fraction
+
+
+class RegionRules(Section):
+    """Offline and hybrid postings only: an online posting ignores where anyone lives (factor 1)."""
+
+    same: Fraction  # the same location (서울, 경기 남부, 부산 ...)
+    near: Fraction  # another location of the same area (수도권, 부울경, 충청 ...)
+    far: Fraction
+    unknown: Fraction  # the profile (or an offline posting) does not say where
+
+
+class WorkModeRules(Section):
+    """Factor per (profile mode, posting mode)."""
+
+    remote: dict[Literal["online", "hybrid", "offline"], Fraction]
+    any: dict[Literal["online", "hybrid", "offline"], Fraction]
+    offline: dict[Literal["online", "hybrid", "offline"], Fraction]
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        for mode in ("remote", "any", "offline"):
+            got = getattr(self, mode)
+            check(len(got) == 3, mode, dict(got), "a factor for each of online, hybrid, offline")
+        return self
+
+
+class StackRules(Section):
+    """Credit of one required stack, from the closest stack of the profile (a refused stack earns 0)."""
+
+    exact: Fraction
+    uses: Fraction  # one is built on the other: Next.js and React, Spring Boot and Java
+    family: Fraction  # siblings: Django and Flask
+    related: Fraction  # related families: Django and Spring Boot
+    preferred_bonus: Fraction  # added for the share of 우대 stacks covered (credit as above)
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        values = [self.exact, self.uses, self.family, self.related]
+        check(values == sorted(values, reverse=True), "exact", values, "exact >= uses >= family >= related")
+        return self
+
+
+class ExperienceRules(Section):
+    meets: Fraction
+    slightly_short: Fraction
+    far_short: Fraction
+    over: Fraction  # more years than the posting's upper bound (신입~2년 and a 9-year senior)
     slightly_short_years: int = Field(ge=0)
-    work_mode_same: Fraction
-    work_mode_mixed: Fraction
-    work_mode_other: Fraction
-    hard_constraint_cap: Fraction
+
+
+class RoleRules(Section):
+    same: Fraction
+    related: Fraction  # catalog roles[].related: fullstack for a backend post
+    other: Fraction
+    unknown: Fraction  # a side whose role is unclear (hand-written data)
+
+
+class GoalRules(Section):
+    same: Fraction  # the posting's goal is one the profile wants
+    related: Fraction
+    other: Fraction
+    unstated: Fraction  # the profile names no goal
+
+
+class CapRules(Section):
+    """Hard constraints: the total is at most this when the constraint is broken."""
+
+    cs_required: Fraction  # the posting requires a CS major, the profile says 비전공
+    remote_vs_offline: Fraction  # a remote-only profile and an offline posting
+    far_offline: Fraction  # an offline or hybrid posting in another area than the profile's location
+    far_short: Fraction  # experience short by more than slightly_short_years
+    refused_stack: Fraction  # the posting requires a stack the profile says it does not use
+
+
+class RulesConfig(Section):
+    weights: FactorWeights
+    region: RegionRules
+    work_mode: WorkModeRules
+    stack: StackRules
+    experience: ExperienceRules
+    role: RoleRules
+    goals: GoalRules
+    caps: CapRules
 
     @model_validator(mode="after")
     def _weights(self) -> Self:
-        weights = [v for k, v in self.model_dump().items() if k.startswith("weight_")]
-        check(sum(weights) > 0, "weight_*", weights, "non-negative weights with a positive sum")
+        weights = list(self.weights.model_dump().values())
+        check(sum(weights) > 0, "weights", weights, "non-negative weights with a positive sum")
         return self
 
 
@@ -183,11 +254,20 @@ class DataConfig(Section):
     num_postings: Positive
     # Pairs only join a profile and a posting of the same group, so the split can keep groups whole.
     num_groups: int = Field(ge=3)
-    # Probability that an entity's region and each of its stacks follow its group's theme (home region,
-    # home stack families): higher means more good matches inside a group.
+    # Probability that an entity's location and each of its stacks follow its group's theme.
     group_affinity: Fraction
-    remote_fraction: Fraction  # entities that want / offer remote work (always online)
-    requires_cs_fraction: Fraction  # postings that require a CS background
+    unseen_group_fraction: Fraction
+    remote_fraction: Fraction
+    offline_fraction: Fraction
+    unstated_region_fraction: Fraction
+    unknown_background_fraction: Fraction
+    unstated_goals_fraction: Fraction
+    not_stacks_fraction: Fraction
+    online_fraction: Fraction
+    hybrid_fraction: Fraction
+    requires_cs_fraction: Fraction
+    preferred_fraction: Fraction
+    max_years_fraction: Fraction
     score_bins: Annotated[
         list[float],
         _must(
@@ -200,6 +280,7 @@ class DataConfig(Section):
     near_miss_fraction: Fraction
     max_stacks_per_profile: Positive
     max_stacks_per_posting: Positive
+    max_preferred: int = Field(ge=0)
     max_goals: Positive
     # Rows generated and written per parquet row group: bounds memory, never changes the rows.
     shard_size: Positive
@@ -226,6 +307,9 @@ class DataConfig(Section):
         for side in ("num_profiles", "num_postings"):
             value = getattr(self, side)
             check(value >= self.num_groups, side, value, f"at least num_groups ({self.num_groups})")
+        for a, b in (("remote_fraction", "offline_fraction"), ("online_fraction", "hybrid_fraction")):
+            total = getattr(self, a) + getattr(self, b)
+            check(total <= 1.0, a, getattr(self, a), f"a fraction that sums to at most 1 with {b}")
         return self
 
 

@@ -1,19 +1,25 @@
-"""The matching score: a weighted mean of factor scores in [0, 1], capped by hard constraints.
+"""The matching score a recruiter would sign: a weighted mean of factor scores in [0, 1], plus a bonus for
+우대 stacks, capped by hard constraints. Every value comes from ``data.rules`` (conf/data/synthetic.yaml).
 
-Factors (values from ``data.rules``):
+Factors:
 
-* region: ``same`` (equal official names, or both remote), ``remote`` (one side is remote work),
-  ``other``;
-* stack: ``exact`` (the profile has one of the posting's stacks), ``related`` (one of its stacks shares a
-  family with, or is in a family related to, one of the posting's), ``unrelated``;
-* experience: ``meets`` (years >= the posting's minimum), ``slightly_short`` (short by at most
-  ``slightly_short_years``), ``far_short``;
-* work mode: same mode, one side ``mixed`` (half-compatible), otherwise other;
-* goals: the share of the posting's goals the profile also has (1 when the posting lists none).
+* region (offline and hybrid postings only; an online posting ignores where anyone lives): the same
+  location (서울, 경기 남부, 부산 …), another location of the same area (수도권, 부울경, 충청 …), elsewhere,
+  or unknown (the profile does not say);
+* work mode: a table over (profile mode: remote / any / offline) x (posting mode: online / hybrid / offline);
+* stack: the mean credit of the posting's required stacks. A required stack earns the credit of the
+  profile's closest stack: the same stack, one built on the other (Next.js and React, Spring Boot and
+  Java), a sibling in its family (Django and Flask), a stack of a related family (Django and Spring Boot),
+  else 0; a stack the profile says it does not use earns 0. The same credits of the 우대 stacks, averaged,
+  times ``stack.preferred_bonus``, are added to the total (a bonus, never a requirement);
+* experience: meets (years >= the minimum and <= the upper bound, if any), slightly short (by at most
+  ``slightly_short_years``), far short, or over the upper bound;
+* role: same, related (catalog ``roles[].related``), other, or unknown on either side;
+* goals: the posting's goal is one the profile wants, a related one, another, or the profile names none.
 
-Hard constraint: a posting that requires a CS background caps the score of a non-major at
-``hard_constraint_cap``. Everything is numpy over arrays of codes: stack and goal sets are bit sets
-(uint64 words), so scoring a 1000 x 1000 cross product is a few vectorised passes.
+Caps (hard constraints): CS major required but the profile says 비전공; a remote-only profile and an offline
+posting; an offline or hybrid posting in another area; far-short experience; a required stack the profile refuses. Everything is numpy over arrays of
+codes, so scoring a 1000 x 1000 cross product is a few vectorised passes.
 """
 
 from __future__ import annotations
@@ -27,37 +33,45 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.config.schema import RulesConfig
-from pipeline.synth.catalog import BACKGROUNDS, WORK_MODES, Catalog
+from pipeline.synth.catalog import BACKGROUNDS, POSTING_MODES, PROFILE_MODES, Catalog
 
-REGION_MATCH = ("same", "remote", "other")
-STACK_MATCH = ("exact", "related", "unrelated")
-EXPERIENCE_MATCH = ("meets", "slightly_short", "far_short")
+REGION_MATCH = ("same", "near", "far", "unknown", "online")
+STACK_MATCH = ("full", "partial", "related", "unrelated")
+EXPERIENCE_MATCH = ("meets", "slightly_short", "far_short", "over")
 # A near miss is a good match but for one thing; the kind says which (0: not a near miss).
 NEAR_MISS_KINDS = ("none", "region", "stack", "experience", "constraint")
+FACTORS = ("score", "f_region", "f_work_mode", "f_stack", "f_preferred", "f_experience", "f_role", "f_goals")
 
-PROFILE_COLUMNS = ("p_region", "p_stacks", "p_years", "p_work_mode", "p_background", "p_goals")
-POSTING_COLUMNS = ("j_region", "j_stacks", "j_min_years", "j_work_mode", "j_goals", "j_requires_cs")
-SCORE_COLUMNS = (
-    "score", "f_region", "f_stack", "f_experience", "f_work_mode", "f_goals", "capped",
-    "region_match", "stack_match", "experience_match",
+PROFILE_COLUMNS = (
+    "p_region", "p_stacks", "p_not_stacks", "p_years", "p_role", "p_work_mode", "p_background", "p_goals",
 )  # fmt: skip
+POSTING_COLUMNS = (
+    "j_region", "j_stacks", "j_preferred", "j_min_years", "j_max_years", "j_role", "j_work_mode", "j_goal",
+    "j_requires_cs",
+)  # fmt: skip
+SCORE_COLUMNS = (*FACTORS, "capped", "region_match", "stack_match", "experience_match")
 # Scores profiles (p_* columns) against postings (j_* columns) row by row, like score_frame with its rules.
 Rescore = Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame]
 
-_MIXED = WORK_MODES.index("mixed")
+NOWHERE = -1  # region code of "not stated"
+NO_CAP = -1  # j_max_years without an upper bound
+_REMOTE, _OFFLINE_P = PROFILE_MODES.index("remote"), PROFILE_MODES.index("offline")
+_ONLINE, _OFFLINE_J = POSTING_MODES.index("online"), POSTING_MODES.index("offline")
 _NON_CS = BACKGROUNDS.index("non_cs")
 
 
 @dataclass(frozen=True)
 class ProfileCodes:
-    """Profiles (one per row) as codes: catalog indices and packed bit sets."""
+    """Profiles (one per row) as codes: catalog indices, the credit each stack would earn, bit sets."""
 
-    region: np.ndarray  # int16, index into Catalog.region_names
-    stacks: np.ndarray  # bit set of stack indices (see pack())
+    region: np.ndarray  # int16 location index, NOWHERE when not stated
+    credit: np.ndarray  # (n, stacks) float32: credit a posting's stack earns from this profile
+    refused: np.ndarray  # (n, stacks) bool: stacks the profile says it does not use
     years: np.ndarray  # int32
-    work_mode: np.ndarray  # int8, index into WORK_MODES
-    non_cs: np.ndarray  # bool
-    goals: np.ndarray  # bit set of goal indices
+    role: np.ndarray  # int16 index into Catalog.role_names
+    work_mode: np.ndarray  # int8 index into PROFILE_MODES
+    background: np.ndarray  # int8 index into BACKGROUNDS
+    goals: np.ndarray  # (n, goals) bool
 
     def take(self, idx: np.ndarray) -> ProfileCodes:
         return ProfileCodes(*(getattr(self, f.name)[idx] for f in fields(self)))
@@ -66,12 +80,13 @@ class ProfileCodes:
 @dataclass(frozen=True)
 class PostingCodes:
     region: np.ndarray
-    stacks: np.ndarray
-    related: np.ndarray  # bit set of every stack related to one of the posting's stacks (its own included)
+    required: np.ndarray  # (n, k) int16 stack indices, -1 padded
+    preferred: np.ndarray  # (n, k) int16, -1 padded
     min_years: np.ndarray
-    work_mode: np.ndarray
-    goals: np.ndarray
-    num_goals: np.ndarray  # int16
+    max_years: np.ndarray  # NO_CAP when unbounded
+    role: np.ndarray
+    work_mode: np.ndarray  # int8 index into POSTING_MODES
+    goal: np.ndarray  # int16 index into Catalog.goal_names
     requires_cs: np.ndarray  # bool
 
     def take(self, idx: np.ndarray) -> PostingCodes:
@@ -82,9 +97,11 @@ class PostingCodes:
 class Scores:
     score: np.ndarray  # float64
     f_region: np.ndarray
-    f_stack: np.ndarray
-    f_experience: np.ndarray
     f_work_mode: np.ndarray
+    f_stack: np.ndarray
+    f_preferred: np.ndarray
+    f_experience: np.ndarray
+    f_role: np.ndarray
     f_goals: np.ndarray
     capped: np.ndarray  # bool
     region_match: np.ndarray  # int8 codes into REGION_MATCH
@@ -92,100 +109,141 @@ class Scores:
     experience_match: np.ndarray
 
 
-def pack(dense: np.ndarray) -> np.ndarray:
-    """Rows of a bool matrix as bit sets in uint64 words: shape (n,) for up to 64 items, else (n, words)."""
-    n, size = dense.shape
-    words = max(1, -(-size // 64))
-    padded = np.zeros((n, words * 64), dtype=bool)
-    padded[:, :size] = dense
-    bits = np.packbits(padded, axis=1, bitorder="little").view("<u8")
-    return bits[:, 0].copy() if words == 1 else bits
+@dataclass(frozen=True)
+class Tables:
+    """The catalog's relations valued by the rules: what :func:`score_codes` looks up."""
+
+    similarity: np.ndarray  # (stacks, stacks) credit of stack a for a profile that has stack b
+    area_of: np.ndarray  # area per location
+    role_related: np.ndarray
+    goal_related: np.ndarray
+    unknown_role: int
 
 
-def unpack(bits: np.ndarray, size: int) -> np.ndarray:
-    words = bits.reshape(len(bits), -1).astype("<u8")
-    return np.unpackbits(words.view(np.uint8), axis=1, count=size, bitorder="little").astype(bool)
-
-
-def bitset(rows: np.ndarray, items: np.ndarray, num_rows: int, size: int) -> np.ndarray:
-    """Bit sets (see :func:`pack`): row ``rows[k]`` contains item ``items[k]``."""
-    dense = np.zeros((num_rows, max(size, 1)), dtype=bool)
-    dense[rows, items] = True
-    return pack(dense)
-
-
-def related_bitset(stacks: np.ndarray, catalog: Catalog) -> np.ndarray:
-    """For stack bit sets, the set of all stacks related to any member (members included)."""
-    dense = unpack(stacks, len(catalog.stacks)).astype(np.float32)
-    # float32 matmul goes through BLAS (integer matmul does not); sums of a few ones are exact.
-    return pack(dense @ catalog.related_stacks.astype(np.float32) > 0)
-
-
-def _intersects(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    both = np.bitwise_and(a, b)
-    return both != 0 if both.ndim == 1 else both.any(axis=1)
-
-
-def count_bits(bits: np.ndarray) -> np.ndarray:
-    counts = np.bitwise_count(bits)
-    return (counts if counts.ndim == 1 else counts.sum(axis=1)).astype(np.int16)
-
-
-def score_codes(p: ProfileCodes, j: PostingCodes, rules: RulesConfig, remote_code: int) -> Scores:
-    """Score row i of ``p`` against row i of ``j`` (equal lengths)."""
-    region = np.where(
-        p.region == j.region, 0, np.where((p.region == remote_code) | (j.region == remote_code), 1, 2)
-    ).astype(np.int8)
-    stack = np.where(_intersects(p.stacks, j.stacks), 0, np.where(_intersects(p.stacks, j.related), 1, 2))
-    gap = j.min_years.astype(np.int32) - p.years
-    experience = np.where(gap <= 0, 0, np.where(gap <= rules.slightly_short_years, 1, 2)).astype(np.int8)
-    mode = np.where(
-        p.work_mode == j.work_mode, 0, np.where((p.work_mode == _MIXED) | (j.work_mode == _MIXED), 1, 2)
-    )
-    shared = count_bits(np.bitwise_and(p.goals, j.goals))
-    f_goals = np.where(j.num_goals > 0, shared / np.maximum(j.num_goals, 1), 1.0)
-
-    def lookup(values: Sequence[float], codes: np.ndarray) -> np.ndarray:
-        return np.asarray(values, dtype=np.float64)[codes]
-
-    f_region = lookup((rules.region_same, rules.region_remote, rules.region_other), region)
-    f_stack = lookup((rules.stack_exact, rules.stack_related, rules.stack_unrelated), stack)
-    f_experience = lookup(
-        (rules.experience_meets, rules.experience_slightly_short, rules.experience_far_short), experience
-    )
-    f_work_mode = lookup((rules.work_mode_same, rules.work_mode_mixed, rules.work_mode_other), mode)
-    weights = (
-        rules.weight_region, rules.weight_stack, rules.weight_experience, rules.weight_work_mode,
-        rules.weight_goals,
+def tables(catalog: Catalog, rules: RulesConfig) -> Tables:
+    s = rules.stack
+    fam = catalog.family_of
+    same_family = fam[:, None] == fam[None, :]
+    related = catalog.related_families[np.ix_(fam, fam)]
+    sim = np.where(related, s.related, 0.0)
+    sim = np.where(same_family, s.family, sim)
+    sim = np.where(catalog.uses, np.maximum(sim, s.uses), sim)
+    np.fill_diagonal(sim, s.exact)
+    return Tables(
+        sim.astype(np.float32), catalog.area_of, catalog.related_roles, catalog.related_goals,
+        len(catalog.role_names) - 1,
     )  # fmt: skip
+
+
+def padded(lists: Sequence[Sequence[int]], width: int | None = None) -> np.ndarray:
+    """Rows of indices padded with -1 to a common width."""
+    width = max([len(x) for x in lists] + [1]) if width is None else width
+    out = np.full((len(lists), width), -1, dtype=np.int16)
+    for i, row in enumerate(lists):
+        out[i, : len(row)] = row
+    return out
+
+
+def stack_credit(stacks: np.ndarray, refused: np.ndarray, t: Tables) -> np.ndarray:
+    """(n, stacks) credit per catalog stack for profiles holding ``stacks`` (-1 padded indices)."""
+    credit = np.zeros((len(stacks), len(t.similarity)), dtype=np.float32)
+    for k in range(stacks.shape[1]):
+        col = stacks[:, k]
+        has = col >= 0
+        credit[has] = np.maximum(credit[has], t.similarity[col[has]])
+    credit[refused] = 0.0
+    return credit
+
+
+def _mean_credit(credit: np.ndarray, stacks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: mean credit of the listed stacks, how many are listed, how many earn full credit."""
+    valid = stacks >= 0
+    got = np.take_along_axis(credit, np.where(valid, stacks, 0).astype(np.int64), axis=1) * valid
+    n = valid.sum(axis=1)
+    return got.sum(axis=1) / np.maximum(n, 1), n, ((got >= 1.0) & valid).sum(axis=1)
+
+
+def _any_refused(refused: np.ndarray, stacks: np.ndarray) -> np.ndarray:
+    valid = stacks >= 0
+    hit = np.take_along_axis(refused, np.where(valid, stacks, 0).astype(np.int64), axis=1) & valid
+    return hit.any(axis=1)
+
+
+def score_codes(p: ProfileCodes, j: PostingCodes, rules: RulesConfig, t: Tables) -> Scores:
+    """Score row i of ``p`` against row i of ``j`` (equal lengths)."""
+    r = rules
+    online = j.work_mode == _ONLINE
+    unknown = (p.region == NOWHERE) | (j.region == NOWHERE)
+    same = p.region == j.region
+    near = t.area_of[np.maximum(p.region, 0)] == t.area_of[np.maximum(j.region, 0)]
+    region = np.select([online, unknown, same, near], [4, 3, 0, 1], default=2).astype(np.int8)
+    f_region = np.array([r.region.same, r.region.near, r.region.far, r.region.unknown, 1.0])[region]
+
+    mode_table = np.array([[getattr(r.work_mode, pm)[jm] for jm in POSTING_MODES] for pm in PROFILE_MODES])
+    f_work_mode = mode_table[p.work_mode, j.work_mode]
+
+    f_stack, n_req, n_full = _mean_credit(p.credit, j.required)
+    stack = np.select([n_full == n_req, n_full > 0, f_stack > 0], [0, 1, 2], default=3).astype(np.int8)
+    f_preferred, n_pref, _ = _mean_credit(p.credit, j.preferred)
+    f_preferred = np.where(n_pref > 0, f_preferred, 0.0)
+
+    gap = j.min_years - p.years
+    over = (j.max_years >= 0) & (p.years > j.max_years)
+    short = r.experience.slightly_short_years
+    experience = np.select([gap > short, gap > 0, over], [2, 1, 3], default=0).astype(np.int8)
+    e = r.experience
+    f_experience = np.array([e.meets, e.slightly_short, e.far_short, e.over])[experience]
+
+    role_unknown = (p.role == t.unknown_role) | (j.role == t.unknown_role)
+    f_role = np.select(
+        [role_unknown, p.role == j.role, t.role_related[p.role, j.role]],
+        [r.role.unknown, r.role.same, r.role.related],
+        default=r.role.other,
+    )
+    wants = p.goals[np.arange(len(j.goal)), j.goal]
+    near_goal = (p.goals & t.goal_related[j.goal]).any(axis=1)
+    f_goals = np.select(
+        [~p.goals.any(axis=1), wants, near_goal], [r.goals.unstated, r.goals.same, r.goals.related],
+        default=r.goals.other,
+    )  # fmt: skip
+
+    w = r.weights
     total = (
-        weights[0] * f_region
-        + weights[1] * f_stack
-        + weights[2] * f_experience
-        + weights[3] * f_work_mode
-        + weights[4] * f_goals
-    ) / sum(weights)
-    capped = j.requires_cs & p.non_cs
-    score = np.clip(np.where(capped, np.minimum(total, rules.hard_constraint_cap), total), 0.0, 1.0)
+        w.region * f_region + w.work_mode * f_work_mode + w.stack * f_stack + w.experience * f_experience
+        + w.role * f_role + w.goals * f_goals
+    ) / (w.region + w.work_mode + w.stack + w.experience + w.role + w.goals)  # fmt: skip
+    total = total + r.stack.preferred_bonus * f_preferred
+    c = r.caps
+    cap = np.full(len(total), np.inf)
+    for broken, value in (
+        (j.requires_cs & (p.background == _NON_CS), c.cs_required),
+        ((p.work_mode == _REMOTE) & (j.work_mode == _OFFLINE_J), c.remote_vs_offline),
+        (region == 2, c.far_offline),
+        (experience == 2, c.far_short),
+        (_any_refused(p.refused, j.required), c.refused_stack),
+    ):
+        cap = np.where(broken, np.minimum(cap, value), cap)
+    capped = cap < total
+    score = np.clip(np.minimum(total, cap), 0.0, 1.0)
     return Scores(
-        score, f_region, f_stack, f_experience, f_work_mode, f_goals, capped,
-        region, stack.astype(np.int8), experience,
+        score, f_region, f_work_mode, f_stack.astype(np.float64), f_preferred.astype(np.float64),
+        f_experience, f_role.astype(np.float64), f_goals.astype(np.float64), capped, region, stack, experience,
     )  # fmt: skip
 
 
 def near_miss_kind(
     region_match: np.ndarray, stack_match: np.ndarray, experience_match: np.ndarray, capped: np.ndarray
 ) -> np.ndarray:
-    """Codes into NEAR_MISS_KINDS: same stack elsewhere, right place but unrelated stack, experience just
-    short, or a good match that a hard constraint rules out. The kinds exclude each other."""
-    place_ok = region_match <= 1
-    exact = stack_match == 0
+    """Codes into NEAR_MISS_KINDS: the right stacks elsewhere, the right place but unrelated stacks,
+    experience just short, or a good match that a hard constraint rules out. The kinds exclude each other."""
+    place_ok = region_match != 2
+    full = stack_match == 0
     meets = experience_match == 0
     kind = np.zeros(len(region_match), dtype=np.int8)
-    kind[exact & meets & (region_match == 2)] = 1
-    kind[place_ok & meets & (stack_match == 2)] = 2
-    kind[place_ok & exact & (experience_match == 1)] = 3
-    kind[place_ok & exact & meets & capped] = 4
+    kind[full & meets & (region_match == 2) & ~capped] = 1
+    kind[place_ok & meets & (stack_match == 3) & ~capped] = 2
+    kind[place_ok & full & (experience_match == 1) & ~capped] = 3
+    kind[place_ok & full & meets & capped] = 4
     return kind
 
 
@@ -215,14 +273,28 @@ def _codes(values: pd.Series | pa.Array | pa.ChunkedArray, names: Sequence[str],
     return codes.to_numpy(zero_copy_only=False).astype(np.int16)
 
 
-def _set_codes(values: pd.Series, names: Sequence[str], column: str) -> np.ndarray:
+def _region_codes(values: pd.Series, catalog: Catalog, column: str) -> np.ndarray:
+    """Location names, "" for not stated."""
+    return _codes(values, ("", *catalog.location_names), column) - 1
+
+
+def _list_codes(values: pd.Series, names: Sequence[str], column: str) -> np.ndarray:
+    """Lists of names as -1 padded index rows."""
     arr = values.array if isinstance(values.dtype, pd.ArrowDtype) else values
     lists = pa.array(arr, type=pa.list_(pa.string()))
     if lists.null_count:
         raise ValueError(f"{column}: missing lists (use an empty list)")
-    flat = pc.list_flatten(lists)
-    parents = pc.list_parent_indices(lists).to_numpy()
-    return bitset(parents, _codes(flat, names, column), len(lists), len(names))
+    flat = _codes(pc.list_flatten(lists), names, column)
+    offsets = lists.offsets.to_numpy()
+    return padded([flat[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)])
+
+
+def _dense(rows: np.ndarray, size: int) -> np.ndarray:
+    out = np.zeros((len(rows), size), dtype=bool)
+    for k in range(rows.shape[1]):
+        has = rows[:, k] >= 0
+        out[np.flatnonzero(has), rows[has, k]] = True
+    return out
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], side: str) -> None:
@@ -231,30 +303,33 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], side: str) -> None:
         raise ValueError(f"{side} frame lacks columns {missing}")
 
 
-def profile_codes(frame: pd.DataFrame, catalog: Catalog) -> ProfileCodes:
+def profile_codes(frame: pd.DataFrame, catalog: Catalog, t: Tables) -> ProfileCodes:
     _require(frame, PROFILE_COLUMNS, "profiles")
+    names = catalog.stack_names
+    refused = _dense(_list_codes(frame["p_not_stacks"], names, "p_not_stacks"), len(names))
     return ProfileCodes(
-        region=_codes(frame["p_region"], catalog.region_names, "p_region"),
-        stacks=_set_codes(frame["p_stacks"], catalog.stack_names, "p_stacks"),
+        region=_region_codes(frame["p_region"], catalog, "p_region"),
+        credit=stack_credit(_list_codes(frame["p_stacks"], names, "p_stacks"), refused, t),
+        refused=refused,
         years=frame["p_years"].to_numpy(dtype=np.int32),
-        work_mode=_codes(frame["p_work_mode"], WORK_MODES, "p_work_mode").astype(np.int8),
-        non_cs=_codes(frame["p_background"], BACKGROUNDS, "p_background") == _NON_CS,
-        goals=_set_codes(frame["p_goals"], catalog.goal_names, "p_goals"),
+        role=_codes(frame["p_role"], catalog.role_names, "p_role"),
+        work_mode=_codes(frame["p_work_mode"], PROFILE_MODES, "p_work_mode").astype(np.int8),
+        background=_codes(frame["p_background"], BACKGROUNDS, "p_background").astype(np.int8),
+        goals=_dense(_list_codes(frame["p_goals"], catalog.goal_names, "p_goals"), len(catalog.goals)),
     )
 
 
 def posting_codes(frame: pd.DataFrame, catalog: Catalog) -> PostingCodes:
     _require(frame, POSTING_COLUMNS, "postings")
-    stacks = _set_codes(frame["j_stacks"], catalog.stack_names, "j_stacks")
-    goals = _set_codes(frame["j_goals"], catalog.goal_names, "j_goals")
     return PostingCodes(
-        region=_codes(frame["j_region"], catalog.region_names, "j_region"),
-        stacks=stacks,
-        related=related_bitset(stacks, catalog),
+        region=_region_codes(frame["j_region"], catalog, "j_region"),
+        required=_list_codes(frame["j_stacks"], catalog.stack_names, "j_stacks"),
+        preferred=_list_codes(frame["j_preferred"], catalog.stack_names, "j_preferred"),
         min_years=frame["j_min_years"].to_numpy(dtype=np.int32),
-        work_mode=_codes(frame["j_work_mode"], WORK_MODES, "j_work_mode").astype(np.int8),
-        goals=goals,
-        num_goals=count_bits(goals),
+        max_years=frame["j_max_years"].to_numpy(dtype=np.int32),
+        role=_codes(frame["j_role"], catalog.role_names, "j_role"),
+        work_mode=_codes(frame["j_work_mode"], POSTING_MODES, "j_work_mode").astype(np.int8),
+        goal=_codes(frame["j_goal"], catalog.goal_names, "j_goal"),
         requires_cs=frame["j_requires_cs"].to_numpy(dtype=bool),
     )
 
@@ -264,18 +339,16 @@ def score_frame(
 ) -> pd.DataFrame:
     """Score row i of ``profiles`` (p_* columns) against row i of ``postings`` (j_* columns).
 
-    Returns ``score, f_region, f_stack, f_experience, f_work_mode, f_goals, capped, region_match,
-    stack_match, experience_match`` on the index of ``profiles``; the match columns are categoricals.
-    Unknown catalog values raise ValueError naming the column.
+    Returns the SCORE_COLUMNS on the index of ``profiles``; the match columns are categoricals. Unknown
+    catalog values raise ValueError naming the column.
     """
     if len(profiles) != len(postings):
         raise ValueError(
             f"profiles ({len(profiles)} rows) and postings ({len(postings)}) must align row-wise"
         )
-    s = score_codes(
-        profile_codes(profiles, catalog), posting_codes(postings, catalog), rules, catalog.remote_code
-    )
-    out = {name: getattr(s, name) for name in SCORE_COLUMNS[:7]}
-    for name, labels in zip(SCORE_COLUMNS[7:], (REGION_MATCH, STACK_MATCH, EXPERIENCE_MATCH), strict=True):
+    t = tables(catalog, rules)
+    s = score_codes(profile_codes(profiles, catalog, t), posting_codes(postings, catalog), rules, t)
+    out = {name: getattr(s, name) for name in (*FACTORS, "capped")}
+    for name, labels in zip(SCORE_COLUMNS[-3:], (REGION_MATCH, STACK_MATCH, EXPERIENCE_MATCH), strict=True):
         out[name] = pd.Categorical.from_codes(getattr(s, name), categories=list(labels))
     return pd.DataFrame(out, index=profiles.index)
