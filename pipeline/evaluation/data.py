@@ -19,16 +19,11 @@ from pipeline.evaluation.retrieval import (
     graded_gains,
 )
 from pipeline.evaluation.sts import read_sts_file, sts_name
+from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS
 
 
 def log(msg: str) -> None:
     print(f"evaluate: {msg}", file=sys.stderr, flush=True)
-
-
-PROFILE_ATTRS = ("p_region", "p_stacks", "p_years", "p_work_mode", "p_background", "p_goals")
-
-
-POSTING_ATTRS = ("j_region", "j_stacks", "j_min_years", "j_work_mode", "j_goals", "j_requires_cs")
 
 
 # What the split stage writes for synthetic and external data alike (the attributes only for synthetic).
@@ -71,7 +66,7 @@ def load_test_pairs(path: Path | str) -> tuple[pd.DataFrame, str]:
         query_id=raw["profile_id"],
         doc_id=raw["posting_id"],
     )
-    has_attrs = all(c in raw.columns for c in (*PROFILE_ATTRS, *POSTING_ATTRS))
+    has_attrs = all(c in raw.columns for c in (*PROFILE_COLUMNS, *POSTING_COLUMNS))
     return frame, "synthetic" if has_attrs else "external"
 
 
@@ -141,7 +136,7 @@ def build_eval_data(pairs: pd.DataFrame, source: str, cfg: Config) -> EvalData:
             query_id=profiles["query_id"].to_numpy()[cell["qi"]],
             doc_id=postings["doc_id"].to_numpy()[cell["di"]],
         )[["qi", "di", "query_id", "doc_id", "score"]]
-        missing = [c for c in (*PROFILE_ATTRS, *POSTING_ATTRS) if c not in pairs.columns]
+        missing = [c for c in (*PROFILE_COLUMNS, *POSTING_COLUMNS) if c not in pairs.columns]
         info |= {
             "relevance": "scored test pairs only; unscored profile x posting pairs count as not relevant",
             "factor_analysis": f"skipped: external data without rule attributes ({missing[0]}, ...)",

@@ -11,13 +11,15 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from pipeline.synth.rules import EXPERIENCE_MATCH, REGION_MATCH, STACK_MATCH
+
 __all__ = ["FACTORS", "FACTOR_COLUMNS", "factor_error_table"]
 
 # factor -> (column, levels in display order); pairs are bucketed by each factor separately.
 FACTORS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "region": ("region_match", ("same", "remote", "other")),
-    "stack": ("stack_match", ("exact", "related", "unrelated")),
-    "experience": ("experience_match", ("meets", "slightly_short", "far_short")),
+    "region": ("region_match", REGION_MATCH),
+    "stack": ("stack_match", STACK_MATCH),
+    "experience": ("experience_match", EXPERIENCE_MATCH),
     "hard_constraint": ("capped", ("hit", "not_hit")),
 }
 FACTOR_COLUMNS = tuple(col for col, _ in FACTORS.values())

@@ -32,22 +32,47 @@ class UnsplittableError(ValueError):
     """The pairs' texts are too connected to fill every split without a text in two splits."""
 
 
-def assign_splits(component: np.ndarray, fractions: SplitConfig, seed: int) -> np.ndarray:
-    """Split index (into SPLITS) per row, whole components at a time; raises if a split stays empty."""
+def assign_splits(
+    component: np.ndarray, fractions: SplitConfig, seed: int, stratum: np.ndarray | None = None,
+    held_out: np.ndarray | None = None,
+) -> np.ndarray:  # fmt: skip
+    """Split index (into SPLITS) per row, whole components at a time; raises if a split stays empty.
+
+    ``stratum`` (per row, e.g. the group's theme family): each stratum is split by the fractions on its
+    own, so dev and test cover every stratum that has enough components. ``held_out`` (per row, e.g.
+    written with surface forms train must not see): such components go to dev and test only, alternating,
+    and count toward their stratum's dev/test share.
+    """
     sizes = np.bincount(component)
-    tiebreak = stream(seed, _STREAM_SPLIT).permutation(len(sizes))
-    order = np.lexsort((tiebreak, -sizes))
-    targets = np.array([fractions.train, fractions.dev, fractions.test]) * len(component)
-    filled = np.zeros(len(SPLITS))
-    split_of = np.empty(len(sizes), dtype=np.int8)
-    for c in order:
-        k = int(np.argmax(targets - filled))
-        split_of[c] = k
-        filled[k] += sizes[c]
+    n = len(sizes)
+    tiebreak = stream(seed, _STREAM_SPLIT).permutation(n)
+    comp_stratum = np.zeros(n, dtype=np.int64)
+    if stratum is not None:
+        comp_stratum[component] = pd.factorize(stratum, sort=True)[0]
+    comp_held = np.zeros(n, dtype=bool)
+    if held_out is not None:
+        np.logical_or.at(comp_held, component, held_out)
+    fractions_ = np.array([fractions.train, fractions.dev, fractions.test])
+    split_of = np.empty(n, dtype=np.int8)
+    alternate = 0
+    for s in np.unique(comp_stratum):
+        members = np.flatnonzero(comp_stratum == s)
+        members = members[np.lexsort((tiebreak[members], -sizes[members], ~comp_held[members]))]
+        targets = fractions_ * sizes[members].sum()
+        filled = np.zeros(len(SPLITS))
+        for c in members:  # held-out components come first (the sort key above)
+            if comp_held[c]:
+                k = 1 + alternate % 2
+                alternate += 1
+            else:
+                k = int(np.argmax(targets - filled))
+            split_of[c] = k
+            filled[k] += sizes[c]
+    filled = np.bincount(split_of, weights=sizes, minlength=len(SPLITS))
     empty = [SPLITS[k] for k in range(len(SPLITS)) if filled[k] == 0]
     if empty:
         raise UnsplittableError(
-            f"cannot fill split(s) {', '.join(empty)}: {len(sizes)} connected component(s) of texts, "
+            f"cannot fill split(s) {', '.join(empty)}: {n} connected component(s) of texts, "
             f"the largest holds {sizes.max() / len(component):.0%} of {len(component)} rows; rows that share "
             "a text stay in one split, so the data needs more groups of pairs with no text in common"
         )
@@ -64,9 +89,14 @@ Views = tuple[dict[str, pa.Table], dict[str, pa.Table], pa.Table, dict[str, Any]
 SplitView = Callable[[pa.Table], tuple[pa.Table, pa.Table]]
 
 
-def _split_by_component(pairs: pa.Table, component: np.ndarray, cfg: Config, view: SplitView) -> Splits:
-    """Assign whole components to splits and build each split's files with ``view``."""
-    split = assign_splits(component, cfg.data.split, cfg.data.seed)
+def _split_by_component(
+    pairs: pa.Table, component: np.ndarray, cfg: Config, view: SplitView, stratified: bool = False
+) -> Splits:
+    """Assign whole components to splits and build each split's files with ``view``; synthetic pairs
+    are ``stratified`` by theme, with the groups of held-out forms in dev and test only."""
+    stratum = pairs["theme"].to_numpy(zero_copy_only=False) if stratified else None
+    held_out = pairs["unseen_forms"].to_numpy(zero_copy_only=False) if stratified else None
+    split = assign_splits(component, cfg.data.split, cfg.data.seed, stratum, held_out)
     tables, triplets, metrics = {}, {}, {"components": int(component.max(initial=-1) + 1)}
     for k, name in enumerate(SPLITS):
         tables[name], triplets[name] = view(pairs.filter(pa.array(split == k)))
@@ -79,6 +109,10 @@ def _split_by_component(pairs: pa.Table, component: np.ndarray, cfg: Config, vie
             "postings": pc.count_distinct(tables[name]["posting_text"]).as_py(),
             "triplets": triplets[name].num_rows,
         }
+        if stratified:
+            rows = tables[name]
+            metrics[name]["unseen_form_rows"] = pc.sum(rows["unseen_forms"]).as_py() or 0
+            metrics[name]["themes"] = pc.count_distinct(rows["theme"]).as_py()
     return tables, triplets, metrics
 
 
@@ -93,7 +127,7 @@ def split_pairs(pairs: pa.Table, cfg: Config, catalog: Catalog) -> Views:
         return table, build_triplets(table, cfg.data.triplets, rescore)
 
     component = text_components(pairs["profile_text"], pairs["posting_text"])
-    tables, triplets, metrics = _split_by_component(pairs, component, cfg, view)
+    tables, triplets, metrics = _split_by_component(pairs, component, cfg, view, stratified=True)
     blocks = build_blocks(tables["train"], rescore)
     metrics["train"]["block_pairs"] = blocks.num_rows
     return tables, triplets, blocks, metrics
@@ -110,7 +144,7 @@ def _external_triplets(table: pa.Table, cfg: TripletConfig) -> pa.Table:
         columns = [pa.array(both[c].to_numpy(dtype=object), type=pa.string()) for c in names]
         return pa.Table.from_arrays(columns, schema=TRIPLET_SCHEMA)
     # No rule attributes: every negative is an ordinary one (no near misses) and none is re-scored.
-    neutral = frame.assign(region_match="same", stack_match="exact", experience_match="meets", capped=False)
+    neutral = frame.assign(region_match="same", stack_match="full", experience_match="meets", capped=False)
     return build_triplets(neutral, cfg)
 
 

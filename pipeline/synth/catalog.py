@@ -9,7 +9,6 @@ stack_families.2.stacks.0.aliases``), so a user swapping catalogs sees what to f
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -272,7 +271,9 @@ class _Checker:
     def known(self, values: tuple[str, ...], names: set[str], where: str, what: str) -> None:
         for i, value in enumerate(values):
             if value not in names:
-                raise self.fail(f"{where}.{i}", value, f"a {what} of this catalog: " + ", ".join(sorted(names)))
+                raise self.fail(
+                    f"{where}.{i}", value, f"a {what} of this catalog: " + ", ".join(sorted(names))
+                )
 
     def unique(self, seen: dict[str, str], value: str, where: str, what: str, owner: str) -> None:
         """``value`` (case-folded) names one ``owner`` only: one stack, one location."""
@@ -287,9 +288,8 @@ def _check(raw: _CatalogFile, c: _Checker) -> None:
     families = {f.name for f in raw.stack_families}
     stacks = {s.name for f in raw.stack_families for s in f.stacks}
     goals = {g.name for g in raw.goals}
-    for kind, names in (("locations", [x.name for x in raw.locations]), ("areas", [a.name for a in raw.areas]),
-                        ("roles", [r.name for r in raw.roles]), ("stack_families", [f.name for f in raw.stack_families]),
-                        ("goals", [g.name for g in raw.goals])):  # fmt: skip
+    for kind in ("locations", "areas", "roles", "stack_families", "goals"):
+        names = [entry.name for entry in getattr(raw, kind)]
         for i, name in enumerate(names):
             if names.index(name) != i:
                 raise c.fail(f"{kind}.{i}.name", name, "a name not used before in " + kind)
@@ -314,7 +314,9 @@ def _check(raw: _CatalogFile, c: _Checker) -> None:
         for other in f.related:
             back = next(g for g in raw.stack_families if g.name == other)
             if f.name not in back.related:
-                raise c.fail(f"{where}.related", other, f"a symmetric relation ({other} must list {f.name} too)")
+                raise c.fail(
+                    f"{where}.related", other, f"a symmetric relation ({other} must list {f.name} too)"
+                )
         for j, s in enumerate(f.stacks):
             owner = f"{where}.stacks.{j}"
             c.unique(surface, s.name, f"{owner}.name", "a stack name", owner)
@@ -324,9 +326,13 @@ def _check(raw: _CatalogFile, c: _Checker) -> None:
     expected = 0
     for i, lv in enumerate(raw.experience_levels):
         if lv.min_years != expected:
-            raise c.fail(f"experience_levels.{i}.min_years", lv.min_years, f"{expected} (contiguous from 0 up)")
+            raise c.fail(
+                f"experience_levels.{i}.min_years", lv.min_years, f"{expected} (contiguous from 0 up)"
+            )
         if lv.max_years < lv.min_years:
-            raise c.fail(f"experience_levels.{i}.max_years", lv.max_years, f"at least min_years ({lv.min_years})")
+            raise c.fail(
+                f"experience_levels.{i}.max_years", lv.max_years, f"at least min_years ({lv.min_years})"
+            )
         expected = lv.max_years + 1
 
 
@@ -347,10 +353,13 @@ def parse_catalog(raw: Any, path: Path | str = "<catalog>") -> Catalog:
         areas=tuple(Area(a.name, a.forms) for a in model.areas),
         roles=tuple(Role(r.name, r.forms, r.related) for r in model.roles),
         families=tuple(
-            Family(f.name, f.label, f.role, f.related, tuple(s.name for s in f.stacks)) for f in model.stack_families
+            Family(f.name, f.label, f.role, f.related, tuple(s.name for s in f.stacks))
+            for f in model.stack_families
         ),
         stacks=tuple(
-            Stack(s.name, f.name, s.reading, s.aliases, s.uses) for f in model.stack_families for s in f.stacks
+            Stack(s.name, f.name, s.reading, s.aliases, s.uses)
+            for f in model.stack_families
+            for s in f.stacks
         ),
         experience_levels=tuple(
             ExperienceLevel(lv.name, lv.min_years, lv.max_years, lv.weight) for lv in model.experience_levels
@@ -374,7 +383,9 @@ def _load(path: Path, mtime_ns: int) -> Catalog:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise ConfigError(str(path), "(unreadable)", f"valid UTF-8 YAML ({str(err).splitlines()[0]})") from None
+        raise ConfigError(
+            str(path), "(unreadable)", f"valid UTF-8 YAML ({str(err).splitlines()[0]})"
+        ) from None
     return parse_catalog(raw, path)
 
 

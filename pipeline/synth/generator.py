@@ -19,12 +19,14 @@ from pipeline.pairs.bins import score_bin, score_histogram
 from pipeline.synth.catalog import Catalog
 from pipeline.synth.rules import (
     EXPERIENCE_MATCH,
+    FACTORS,
     NEAR_MISS_KINDS,
     REGION_MATCH,
     STACK_MATCH,
     Scores,
     near_miss_kind,
     score_codes,
+    tables,
 )
 from pipeline.synth.sampling import (
     BLOCK_ROWS,
@@ -37,8 +39,7 @@ from pipeline.synth.sampling import (
     draw_themes,
 )
 from pipeline.synth.schema import PAIR_SCHEMA, parquet_writer
-
-FACTORS = ("score", "f_region", "f_stack", "f_experience", "f_work_mode", "f_goals")
+from pipeline.synth.templates import Phrases
 
 
 def check_catalog_fits(data: DataConfig, catalog: Catalog) -> None:
@@ -46,6 +47,7 @@ def check_catalog_fits(data: DataConfig, catalog: Catalog) -> None:
     for key, value, have, what in (
         ("max_stacks_per_profile", data.max_stacks_per_profile, len(catalog.stacks), "stacks"),
         ("max_stacks_per_posting", data.max_stacks_per_posting, len(catalog.stacks), "stacks"),
+        ("max_preferred", data.max_preferred, len(catalog.stacks), "stacks"),
         ("max_goals", data.max_goals, len(catalog.goals), "goals"),
     ):
         check(value <= have, f"data.{key}", value, f"at most {have} (the {what} in {catalog.path})")
@@ -56,13 +58,17 @@ def _labels(codes: np.ndarray, labels: tuple[str, ...]) -> pa.Array:
 
 
 def block_table(
-    profiles: EntityPool, postings: EntityPool, p: np.ndarray, j: np.ndarray, s: Scores
-) -> pa.Table:
+    profiles: EntityPool, postings: EntityPool, p: np.ndarray, j: np.ndarray, s: Scores, themes: pa.Array,
+    unseen: np.ndarray,
+) -> pa.Table:  # fmt: skip
     pi, ji = pa.array(p, type=pa.int64()), pa.array(j, type=pa.int64())
+    group = profiles.group[p]
     cols: dict[str, Any] = {
         "profile_id": pi,
         "posting_id": ji,
-        "group": pa.array(profiles.group[p], type=pa.int32()),
+        "group": pa.array(group, type=pa.int32()),
+        "theme": themes.take(pa.array(group, type=pa.int64())),
+        "unseen_forms": pa.array(unseen[group], type=pa.bool_()),
         **{name: pa.array(getattr(s, name), type=pa.float64()) for name in FACTORS},
         "capped": pa.array(s.capped, type=pa.bool_()),
         "region_match": _labels(s.region_match, REGION_MATCH),
@@ -87,8 +93,10 @@ def _distinct(texts: pa.Array, used: np.ndarray) -> int:
 class _Stats:
     """Metrics summed block by block, so they too are independent of the shard size."""
 
-    def __init__(self, bins: list[float], pool: CandidatePool, profiles: int, postings: int) -> None:
+    def __init__(self, bins: list[float], pool: CandidatePool, profiles: int, postings: int,
+                 unseen_groups: int) -> None:  # fmt: skip
         self.bins = bins
+        self.unseen_groups = unseen_groups
         self.hist = np.zeros(len(bins) - 1, dtype=np.int64)
         self.sums = np.zeros((len(FACTORS), 2))
         self.capped = 0
@@ -127,6 +135,7 @@ class _Stats:
                 # The two sides' templates differ (tested), so no text is both a profile and a posting.
                 "texts": profile_texts + posting_texts,
                 "groups": num_groups,
+                "unseen_form_groups": self.unseen_groups,
             },
             "score_histogram": score_histogram(self.hist, self.bins),
             "factors": {
@@ -153,12 +162,15 @@ def generate_pairs(
     """Write ``data.num_pairs`` scored pairs to ``out`` (parquet, atomically, removing ``stale`` as it
     replaces the old file); return the data metrics."""
     check_catalog_fits(data, catalog)
-    themes = draw_themes(seed, data.num_groups, catalog)
-    profiles = build_profiles(seed, data, catalog, themes)
-    postings = build_postings(seed, data, catalog, themes)
-    candidates = build_candidates(profiles, postings, data.rules, data.score_bins, catalog, seed)
+    themes = draw_themes(seed, data, catalog)
+    t = tables(catalog, data.rules)
+    ph = Phrases(catalog)
+    theme_names = pa.array([catalog.families[f].name for f in themes.family.tolist()], type=pa.string())
+    profiles = build_profiles(seed, data, catalog, themes, t, ph)
+    postings = build_postings(seed, data, catalog, themes, ph)
+    candidates = build_candidates(profiles, postings, data.rules, data.score_bins, t, seed)
     sampler = PairSampler(candidates, data.near_miss_fraction, seed)
-    stats = _Stats(data.score_bins, candidates, len(profiles), len(postings))
+    stats = _Stats(data.score_bins, candidates, len(profiles), len(postings), int(themes.unseen.sum()))
     memory = pa.default_memory_pool()
     memory.release_unused()  # the pools' temporary chunks
     with atomic_path(out, stale=stale) as tmp, parquet_writer(tmp, PAIR_SCHEMA) as writer:
@@ -166,9 +178,9 @@ def generate_pairs(
         buffered = 0
         for positions in sampler.blocks(data.num_pairs, block_rows):
             p, j = candidates.decode(positions)
-            s = score_codes(profiles.codes.take(p), postings.codes.take(j), data.rules, catalog.remote_code)
+            s = score_codes(profiles.codes, postings.codes, data.rules, t, p, j)
             stats.add(positions, p, j, s)
-            pending.append(block_table(profiles, postings, p, j, s))
+            pending.append(block_table(profiles, postings, p, j, s, theme_names, themes.unseen))
             buffered += len(positions)
             while buffered >= data.shard_size:
                 table = pa.concat_tables(pending)

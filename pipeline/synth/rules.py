@@ -18,14 +18,16 @@ Factors:
 * goals: the posting's goal is one the profile wants, a related one, another, or the profile names none.
 
 Caps (hard constraints): CS major required but the profile says 비전공; a remote-only profile and an offline
-posting; an offline or hybrid posting in another area; far-short experience; a required stack the profile refuses. Everything is numpy over arrays of
-codes, so scoring a 1000 x 1000 cross product is a few vectorised passes.
+posting; an offline or hybrid posting in another area; far-short experience; a required stack the profile
+refuses. Everything is numpy over arrays of codes, so scoring a 1000 x 1000 cross product is a few
+vectorised passes.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -73,9 +75,6 @@ class ProfileCodes:
     background: np.ndarray  # int8 index into BACKGROUNDS
     goals: np.ndarray  # (n, goals) bool
 
-    def take(self, idx: np.ndarray) -> ProfileCodes:
-        return ProfileCodes(*(getattr(self, f.name)[idx] for f in fields(self)))
-
 
 @dataclass(frozen=True)
 class PostingCodes:
@@ -88,9 +87,6 @@ class PostingCodes:
     work_mode: np.ndarray  # int8 index into POSTING_MODES
     goal: np.ndarray  # int16 index into Catalog.goal_names
     requires_cs: np.ndarray  # bool
-
-    def take(self, idx: np.ndarray) -> PostingCodes:
-        return PostingCodes(*(getattr(self, f.name)[idx] for f in fields(self)))
 
 
 @dataclass(frozen=True)
@@ -155,55 +151,66 @@ def stack_credit(stacks: np.ndarray, refused: np.ndarray, t: Tables) -> np.ndarr
     return credit
 
 
-def _mean_credit(credit: np.ndarray, stacks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row: mean credit of the listed stacks, how many are listed, how many earn full credit."""
+def _mean_credit(
+    credit: np.ndarray, rows: np.ndarray, stacks: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pair: mean credit that profile ``rows`` gives the listed stacks, how many are listed, how many
+    earn full credit. Gathers single cells, so no (pairs x stacks) matrix is built."""
     valid = stacks >= 0
-    got = np.take_along_axis(credit, np.where(valid, stacks, 0).astype(np.int64), axis=1) * valid
+    got = credit[rows[:, None], np.where(valid, stacks, 0)] * valid
     n = valid.sum(axis=1)
     return got.sum(axis=1) / np.maximum(n, 1), n, ((got >= 1.0) & valid).sum(axis=1)
 
 
-def _any_refused(refused: np.ndarray, stacks: np.ndarray) -> np.ndarray:
-    valid = stacks >= 0
-    hit = np.take_along_axis(refused, np.where(valid, stacks, 0).astype(np.int64), axis=1) & valid
-    return hit.any(axis=1)
-
-
-def score_codes(p: ProfileCodes, j: PostingCodes, rules: RulesConfig, t: Tables) -> Scores:
-    """Score row i of ``p`` against row i of ``j`` (equal lengths)."""
+def score_codes(
+    profiles: ProfileCodes, postings: PostingCodes, rules: RulesConfig, t: Tables,
+    pi: np.ndarray | None = None, ji: np.ndarray | None = None,
+) -> Scores:  # fmt: skip
+    """Score profile ``pi[k]`` against posting ``ji[k]`` (default: row k against row k)."""
+    pi = np.arange(len(profiles.years)) if pi is None else pi
+    ji = np.arange(len(postings.min_years)) if ji is None else ji
     r = rules
-    online = j.work_mode == _ONLINE
-    unknown = (p.region == NOWHERE) | (j.region == NOWHERE)
-    same = p.region == j.region
-    near = t.area_of[np.maximum(p.region, 0)] == t.area_of[np.maximum(j.region, 0)]
+    p_region, j_region = profiles.region[pi], postings.region[ji]
+    p_mode, j_mode = profiles.work_mode[pi], postings.work_mode[ji]
+    p_years, p_role, j_role = profiles.years[pi], profiles.role[pi], postings.role[ji]
+    p_goals, j_goal = profiles.goals[pi], postings.goal[ji]
+    required, preferred = postings.required[ji], postings.preferred[ji]
+
+    online = j_mode == _ONLINE
+    unknown = (p_region == NOWHERE) | (j_region == NOWHERE)
+    same = p_region == j_region
+    near = t.area_of[np.maximum(p_region, 0)] == t.area_of[np.maximum(j_region, 0)]
     region = np.select([online, unknown, same, near], [4, 3, 0, 1], default=2).astype(np.int8)
     f_region = np.array([r.region.same, r.region.near, r.region.far, r.region.unknown, 1.0])[region]
 
     mode_table = np.array([[getattr(r.work_mode, pm)[jm] for jm in POSTING_MODES] for pm in PROFILE_MODES])
-    f_work_mode = mode_table[p.work_mode, j.work_mode]
+    f_work_mode = mode_table[p_mode, j_mode]
 
-    f_stack, n_req, n_full = _mean_credit(p.credit, j.required)
+    f_stack, n_req, n_full = _mean_credit(profiles.credit, pi, required)
     stack = np.select([n_full == n_req, n_full > 0, f_stack > 0], [0, 1, 2], default=3).astype(np.int8)
-    f_preferred, n_pref, _ = _mean_credit(p.credit, j.preferred)
+    f_preferred, n_pref, _ = _mean_credit(profiles.credit, pi, preferred)
     f_preferred = np.where(n_pref > 0, f_preferred, 0.0)
+    valid = required >= 0
+    refused = (profiles.refused[pi[:, None], np.where(valid, required, 0)] & valid).any(axis=1)
 
-    gap = j.min_years - p.years
-    over = (j.max_years >= 0) & (p.years > j.max_years)
+    max_years = postings.max_years[ji]
+    gap = postings.min_years[ji] - p_years
+    over = (max_years >= 0) & (p_years > max_years)
     short = r.experience.slightly_short_years
     experience = np.select([gap > short, gap > 0, over], [2, 1, 3], default=0).astype(np.int8)
     e = r.experience
     f_experience = np.array([e.meets, e.slightly_short, e.far_short, e.over])[experience]
 
-    role_unknown = (p.role == t.unknown_role) | (j.role == t.unknown_role)
+    role_unknown = (p_role == t.unknown_role) | (j_role == t.unknown_role)
     f_role = np.select(
-        [role_unknown, p.role == j.role, t.role_related[p.role, j.role]],
+        [role_unknown, p_role == j_role, t.role_related[p_role, j_role]],
         [r.role.unknown, r.role.same, r.role.related],
         default=r.role.other,
     )
-    wants = p.goals[np.arange(len(j.goal)), j.goal]
-    near_goal = (p.goals & t.goal_related[j.goal]).any(axis=1)
+    wants = p_goals[np.arange(len(j_goal)), j_goal]
+    near_goal = (p_goals & t.goal_related[j_goal]).any(axis=1)
     f_goals = np.select(
-        [~p.goals.any(axis=1), wants, near_goal], [r.goals.unstated, r.goals.same, r.goals.related],
+        [~p_goals.any(axis=1), wants, near_goal], [r.goals.unstated, r.goals.same, r.goals.related],
         default=r.goals.other,
     )  # fmt: skip
 
@@ -216,18 +223,18 @@ def score_codes(p: ProfileCodes, j: PostingCodes, rules: RulesConfig, t: Tables)
     c = r.caps
     cap = np.full(len(total), np.inf)
     for broken, value in (
-        (j.requires_cs & (p.background == _NON_CS), c.cs_required),
-        ((p.work_mode == _REMOTE) & (j.work_mode == _OFFLINE_J), c.remote_vs_offline),
+        (postings.requires_cs[ji] & (profiles.background[pi] == _NON_CS), c.cs_required),
+        ((p_mode == _REMOTE) & (j_mode == _OFFLINE_J), c.remote_vs_offline),
         (region == 2, c.far_offline),
         (experience == 2, c.far_short),
-        (_any_refused(p.refused, j.required), c.refused_stack),
+        (refused, c.refused_stack),
     ):
         cap = np.where(broken, np.minimum(cap, value), cap)
     capped = cap < total
     score = np.clip(np.minimum(total, cap), 0.0, 1.0)
     return Scores(
-        score, f_region, f_work_mode, f_stack.astype(np.float64), f_preferred.astype(np.float64),
-        f_experience, f_role.astype(np.float64), f_goals.astype(np.float64), capped, region, stack, experience,
+        score, f_region, f_work_mode, f_stack.astype(np.float64), f_preferred.astype(np.float64), f_experience,
+        f_role.astype(np.float64), f_goals.astype(np.float64), capped, region, stack, experience,
     )  # fmt: skip
 
 
@@ -240,7 +247,7 @@ def near_miss_kind(
     full = stack_match == 0
     meets = experience_match == 0
     kind = np.zeros(len(region_match), dtype=np.int8)
-    kind[full & meets & (region_match == 2) & ~capped] = 1
+    kind[full & meets & (region_match == 2)] = 1  # capped only by distance (far_offline)
     kind[place_ok & meets & (stack_match == 3) & ~capped] = 2
     kind[place_ok & full & (experience_match == 1) & ~capped] = 3
     kind[place_ok & full & meets & capped] = 4
@@ -286,7 +293,7 @@ def _list_codes(values: pd.Series, names: Sequence[str], column: str) -> np.ndar
         raise ValueError(f"{column}: missing lists (use an empty list)")
     flat = _codes(pc.list_flatten(lists), names, column)
     offsets = lists.offsets.to_numpy()
-    return padded([flat[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)])
+    return padded([flat[a:b] for a, b in itertools.pairwise(offsets)])
 
 
 def _dense(rows: np.ndarray, size: int) -> np.ndarray:

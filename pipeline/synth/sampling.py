@@ -2,13 +2,16 @@
 
 Design:
 
-* **Groups.** Profiles and postings are split into ``num_groups`` contiguous groups, each with a theme
-  (a home region and two home stack families) that its entities follow with probability
-  ``group_affinity``, so a group holds good matches as well as poor ones. A pair only joins a profile and
-  a posting of the same group, and entity texts are drawn per entity, so the split stage can keep whole
-  groups (connected components of the text graph) in one split: no pair is dropped and no text leaks.
-* **Entity pools.** Attributes are drawn with numpy; each text is rendered once per entity and pairs
-  refer to it by index, so rendering costs O(entities), not O(pairs).
+* **Groups.** Profiles and postings are split into ``num_groups`` contiguous groups, each with a theme: a
+  home stack family (cycling through the families, so that every family has groups for dev and test to
+  draw from), a related second family, and a home location drawn by the catalog's weights (수도권-heavy).
+  Entities follow the theme with probability ``group_affinity``, so a group holds good matches as well as
+  poor ones. A pair only joins a profile and a posting of the same group, and texts are drawn per entity,
+  so the split stage can keep whole groups (connected components of the text graph) in one split.
+* **Unseen forms.** In each family's run of groups, the first ``unseen_group_fraction`` (at least one when
+  the fraction is positive) are written with held-out surface forms; the split puts them in dev or test.
+* **Entity pools.** Attributes are drawn per entity from one random stream per side; each text is
+  rendered once per entity and pairs refer to it by index, so rendering costs O(entities), not O(pairs).
 * **Candidates.** Every same-group (profile, posting) combination is scored once (O(entities x group
   size)) and filed by score bin and by whether it is a near miss (see ``rules.near_miss_kind``).
 * **Pairs.** Row ``r`` belongs to block ``r // block_rows``, whose random numbers come from a generator
@@ -21,25 +24,27 @@ Design:
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from pipeline.config.schema import DataConfig, RulesConfig
 from pipeline.pairs.bins import score_bin
-from pipeline.synth.catalog import BACKGROUNDS, WORK_MODES, Catalog
+from pipeline.synth.catalog import BACKGROUNDS, POSTING_MODES, PROFILE_MODES, Catalog
 from pipeline.synth.rules import (
+    NO_CAP,
+    NOWHERE,
     PostingCodes,
     ProfileCodes,
-    bitset,
-    count_bits,
+    Tables,
     near_miss_kind,
-    related_bitset,
+    padded,
     score_codes,
+    stack_credit,
 )
 from pipeline.synth.templates import (
     DRAW_WORDS,
@@ -51,10 +56,11 @@ from pipeline.synth.templates import (
 )
 
 BLOCK_ROWS = 65536  # part of the row definition: changing it changes the rows of a seed
-HOME_FAMILIES = 2  # stack families per group theme
-_RENDER_CHUNK = 1 << 16  # entities whose texts are rendered at once (memory bound)
-_CANDIDATE_CHUNK = 1 << 19  # candidates scored at once while building the pool (memory bound)
-_ONLINE = WORK_MODES.index("online")
+_CANDIDATE_CHUNK = 1 << 18  # candidates scored at once while building the pool (memory bound)
+# Goals of postings (name: weight); names the catalog lacks are skipped, others get weight 1.
+_GOAL_WEIGHTS = {"study": 0.15, "toy": 0.08, "side_project": 0.22, "startup": 0.12, "job": 0.28,
+                 "freelance": 0.1, "hackathon": 0.05}  # fmt: skip
+_UNIFORMS = 24  # random numbers per entity for its attributes (a fixed count keeps streams aligned)
 
 # Independent random streams: a stream's numbers do not change when another stream draws more.
 _THEMES, _PROFILES, _POSTINGS, _SHUFFLE, _BLOCKS = range(5)
@@ -71,29 +77,37 @@ def group_starts(num_entities: int, num_groups: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Themes:
-    region: np.ndarray  # (G,) official region code
-    stacks: np.ndarray  # (G, L) stack indices of the home families, padded
-    num_stacks: np.ndarray  # (G,) valid entries per row of ``stacks``
+    location: np.ndarray  # (G,) home location index
+    family: np.ndarray  # (G,) home family index
+    pool: list[list[int]]  # per group: the stacks of its theme (home family, a related one, their bases)
+    unseen: np.ndarray  # (G,) bool: written with held-out forms
 
 
-def draw_themes(seed: int, num_groups: int, catalog: Catalog) -> Themes:
+def _weighted(u: float, cumulative: np.ndarray) -> int:
+    return min(int(np.searchsorted(cumulative, u, side="right")), len(cumulative) - 1)
+
+
+def draw_themes(seed: int, data: DataConfig, catalog: Catalog) -> Themes:
     rng = stream(seed, _THEMES)
-    region = rng.integers(0, len(catalog.regions), num_groups)
-    fams = len(catalog.families)
-    first = rng.integers(0, fams, num_groups)
-    chosen = [first]
-    for _ in range(1, min(HOME_FAMILIES, fams)):
-        chosen.append((chosen[-1] + rng.integers(1, fams, num_groups)) % fams)
-    stack_index = {s.name: i for i, s in enumerate(catalog.stacks)}
-    members = [[stack_index[s] for s in f.stacks] for f in catalog.families]
-    width = sum(sorted(len(m) for m in members)[-len(chosen) :])
-    stacks = np.zeros((num_groups, width), dtype=np.int64)
-    num = np.zeros(num_groups, dtype=np.int64)
-    for g in range(num_groups):
-        row = [s for c in chosen for s in members[c[g]]]
-        stacks[g, : len(row)] = row
-        num[g] = len(row)
-    return Themes(region, stacks, num)
+    g = data.num_groups
+    # Families with one stack (a design tool) cannot carry a group: they join others' themes only.
+    homes = [i for i, f in enumerate(catalog.families) if len(f.stacks) > 1]
+    family = np.array([homes[i % len(homes)] for i in range(g)])
+    runs = -(-g // len(homes))  # groups per family (the last run may be short)
+    per_family = max(1, round(data.unseen_group_fraction * runs)) if data.unseen_group_fraction > 0 else 0
+    unseen = (np.arange(g) // len(homes)) < per_family
+    location = np.searchsorted(np.cumsum(catalog.location_weights), rng.random(g) * 0.999999)
+    index = {s.name: i for i, s in enumerate(catalog.stacks)}
+    members = [[index[s] for s in f.stacks] for f in catalog.families]
+    pool = []
+    for k in range(g):
+        f = catalog.families[family[k]]
+        related = [i for i, other in enumerate(catalog.families) if other.name in f.related]
+        second = related[int(rng.integers(len(related)))] if related else family[k]
+        stacks = members[family[k]] + members[second]
+        bases = [index[b] for s in members[family[k]] for b in catalog.stacks[s].uses]
+        pool.append(list(dict.fromkeys(stacks + bases)))
+    return Themes(location.astype(np.int16), family, pool, unseen)
 
 
 @dataclass(frozen=True)
@@ -109,191 +123,239 @@ class EntityPool:
         return len(self.group)
 
 
-def _regions(rng: np.random.Generator, groups: np.ndarray, themes: Themes, data: DataConfig,
-             catalog: Catalog) -> np.ndarray:  # fmt: skip
-    n = len(groups)
-    home = rng.random(n) < data.group_affinity
-    anywhere = rng.integers(0, len(catalog.regions), n)
-    remote = rng.random(n) < data.remote_fraction
-    region = np.where(home, themes.region[groups], anywhere)
-    return np.where(remote, catalog.remote_code, region).astype(np.int16)
+class _Draw:
+    """One entity's uniforms, consumed in order (a fixed number per entity keeps the stream aligned)."""
+
+    __slots__ = ("i", "u")
+
+    def __init__(self, u: list[float]) -> None:
+        self.u, self.i = u, 0
+
+    def __call__(self) -> float:
+        self.i += 1
+        return self.u[self.i - 1] if self.i <= len(self.u) else 0.5
+
+    def chance(self, p: float) -> bool:
+        return self() < p
+
+    def index(self, n: int) -> int:
+        return min(int(self() * n), n - 1)
+
+    def choice(self, options: Sequence[int]) -> int:
+        return options[self.index(len(options))]
 
 
-def _stack_draws(rng: np.random.Generator, groups: np.ndarray, themes: Themes, max_k: int,
-                 data: DataConfig, catalog: Catalog) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    n = len(groups)
-    k = rng.integers(1, max_k + 1, n)
-    home = rng.random((n, max_k)) < data.group_affinity
-    u = rng.random((n, max_k))
-    home_pick = themes.stacks[groups[:, None], (u * themes.num_stacks[groups][:, None]).astype(np.int64)]
-    anywhere = rng.integers(0, len(catalog.stacks), (n, max_k))
-    return np.where(home, home_pick, anywhere), k
+class _Vocab:
+    """Catalog lookups the draws need, built once."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.loc_cum = np.cumsum(catalog.location_weights)
+        levels = catalog.experience_levels
+        self.level_cum = np.cumsum([lv.weight for lv in levels]) / sum(lv.weight for lv in levels)
+        self.levels = [(lv.min_years, lv.max_years) for lv in levels]
+        self.role_of = [int(catalog.family_role[f]) for f in catalog.family_of]
+        roles = catalog.role_names
+        self.fullstack = roles.index("fullstack") if "fullstack" in roles else -1
+        self.backend = roles.index("backend") if "backend" in roles else -1
+        self.frontend = roles.index("frontend") if "frontend" in roles else -1
+        weights = [_GOAL_WEIGHTS.get(g.name, 1.0) for g in catalog.goals]
+        self.goal_cum = np.cumsum(weights) / sum(weights)
+        self.light = [g.light for g in catalog.goals]
+        self.n_stacks = len(catalog.stacks)
+
+    def role(self, stacks: list[int], d: _Draw) -> int:
+        roles = {self.role_of[s] for s in stacks}
+        if self.fullstack >= 0 and {self.backend, self.frontend} <= roles and d.chance(0.7):
+            return self.fullstack
+        return self.role_of[stacks[0]]
+
+    def stacks(
+        self, d: _Draw, theme: list[int], k: int, affinity: float, avoid: Sequence[int] = ()
+    ) -> list[int]:
+        out: list[int] = []
+        for _ in range(k):
+            s = d.choice(theme) if d.chance(affinity) else d.index(self.n_stacks)
+            if s not in out and s not in avoid:
+                out.append(s)
+        return out
 
 
-def _goal_draws(
-    rng: np.random.Generator, n: int, data: DataConfig, catalog: Catalog
-) -> tuple[np.ndarray, np.ndarray]:
-    k = rng.integers(1, data.max_goals + 1, n)
-    return rng.integers(0, len(catalog.goals), (n, data.max_goals)), k
+def _profile(v: _Vocab, d: _Draw, data: DataConfig, home_loc: int, theme: list[int]) -> tuple[Any, ...]:
+    mode_u = d()
+    mode = (
+        0
+        if mode_u < data.remote_fraction
+        else 2
+        if mode_u < data.remote_fraction + data.offline_fraction
+        else 1
+    )
+    loc = home_loc if d.chance(data.group_affinity) else _weighted(d(), v.loc_cum)
+    stated = d.chance(0.5) if mode == 0 else not d.chance(data.unstated_region_fraction)
+    region = loc if stated else NOWHERE
+    stacks = v.stacks(d, theme, 1 + d.index(data.max_stacks_per_profile), data.group_affinity)
+    if not stacks:
+        stacks = [d.choice(theme)]
+    refuse = v.stacks(d, theme, 1, 1.0, avoid=stacks) if d.chance(data.not_stacks_fraction) else []
+    lo, hi = v.levels[_weighted(d(), v.level_cum)]
+    years = lo + d.index(hi - lo + 1)
+    background = 2 if d.chance(data.unknown_background_fraction) else d.index(2)
+    goals: list[int] = []
+    if not d.chance(data.unstated_goals_fraction):
+        for _ in range(1 + d.index(data.max_goals)):
+            g = _weighted(d(), v.goal_cum)
+            if g not in goals:
+                goals.append(g)
+    return region, stacks, refuse, years, v.role(stacks, d), mode, background, goals
 
 
-def _years(rng: np.random.Generator, n: int, catalog: Catalog, minimum: bool) -> np.ndarray:
-    levels = catalog.experience_levels
-    lo = np.array([lv.min_years for lv in levels])
-    hi = np.array([lv.max_years for lv in levels])
-    if minimum:
-        hi = hi.copy()
-        hi[-1] = lo[-1]  # a posting asks for "10년 이상", not for 13
-    level = rng.integers(0, len(levels), n)
-    return (lo[level] + (rng.random(n) * (hi - lo + 1)[level]).astype(np.int64)).astype(np.int32)
+def _posting(v: _Vocab, d: _Draw, data: DataConfig, home_loc: int, theme: list[int]) -> tuple[Any, ...]:
+    mode_u = d()
+    online, hybrid = data.online_fraction, data.hybrid_fraction
+    mode = 0 if mode_u < online else 2 if mode_u < online + hybrid else 1  # POSTING_MODES order
+    loc = home_loc if d.chance(data.group_affinity) else _weighted(d(), v.loc_cum)
+    region = NOWHERE if mode == 0 and d.chance(0.7) else loc
+    goal = _weighted(d(), v.goal_cum)
+    # Coherent requirements: the main stack, then siblings or the bases it is built on.
+    main = d.choice(theme) if d.chance(data.group_affinity) else d.index(v.n_stacks)
+    near = [s for s in theme if s != main]
+    required = [main, *v.stacks(d, near or theme, d.index(data.max_stacks_per_posting), 1.0, avoid=[main])]
+    preferred = []
+    if data.max_preferred and d.chance(data.preferred_fraction):
+        preferred = v.stacks(d, theme, 1 + d.index(data.max_preferred), data.group_affinity, avoid=required)
+    if v.light[goal]:  # a study or a toy project seldom asks for years
+        min_years = 0 if d.chance(0.8) else 1 + d.index(2)
+    else:
+        lo, hi = v.levels[_weighted(d(), v.level_cum)]
+        min_years = min(lo + d.index(hi - lo + 1), 10)
+    max_years = min_years + d.index(4) if d.chance(data.max_years_fraction) else NO_CAP
+    requires_cs = d.chance(data.requires_cs_fraction)
+    return region, required, preferred, min_years, max_years, v.role(required, d), mode, goal, requires_cs
 
 
-@dataclass(frozen=True)
-class _Sets:
-    """Per-entity sets (stacks, goals) in draw order without repeats."""
-
-    flat: np.ndarray  # item indices, entity after entity
-    offsets: np.ndarray  # (n + 1,) int32
-    bits: np.ndarray  # bit sets for scoring
-
-    def column(self, names: Sequence[str]) -> pa.Array:
-        values = pa.array(list(names), type=pa.string()).take(pa.array(self.flat))
-        return pa.ListArray.from_arrays(pa.array(self.offsets), values)
-
-    def tuples(self, names: Sequence[str], lo: int, hi: int) -> list[tuple[str, ...]]:
-        """The named sets of entities lo..hi-1."""
-        bounds = self.offsets[lo : hi + 1]
-        flat = [names[i] for i in self.flat[bounds[0] : bounds[-1]].tolist()]
-        bounds = (bounds - bounds[0]).tolist()
-        return [tuple(flat[a:b]) for a, b in itertools.pairwise(bounds)]
-
-
-def _sets(draws: np.ndarray, k: np.ndarray, size: int) -> _Sets:
-    """The first ``k[i]`` draws of row i, repeats dropped (vectorised over rows)."""
-    keep = np.arange(draws.shape[1]) < k[:, None]
-    for i in range(1, draws.shape[1]):
-        keep[:, i] &= (draws[:, :i] != draws[:, i : i + 1]).all(axis=1)
-    offsets = np.zeros(len(k) + 1, dtype=np.int32)
-    np.cumsum(keep.sum(axis=1), out=offsets[1:])
-    rows = np.broadcast_to(np.arange(len(k))[:, None], draws.shape)
-    return _Sets(draws[keep], offsets, bitset(rows[keep], draws[keep], len(k), size))
-
-
-def _names(codes: np.ndarray, names: Sequence[str]) -> pa.Array:
-    return pa.array(list(names), type=pa.string()).take(pa.array(codes.astype(np.int64)))
-
-
-def _render(
-    rng: np.random.Generator, n: int, chunk: Callable[[int, int, list[list[int]]], list[str]]
-) -> pa.Array:
-    """Texts of entities 0..n-1, rendered ``_RENDER_CHUNK`` at a time to bound the Python objects alive;
-    the raw draws come off one stream in order, so chunking does not change them."""
-    parts = [pa.array([], type=pa.string())]
-    for lo in range(0, n, _RENDER_CHUNK):
-        hi = min(n, lo + _RENDER_CHUNK)
-        draws = rng.bit_generator.random_raw((hi - lo, DRAW_WORDS)).tolist()
-        parts.append(pa.array(chunk(lo, hi, draws), type=pa.string()))
-    return pa.concat_arrays(parts)
-
-
-def _entity_draws(
-    rng: np.random.Generator, num: int, max_stacks: int, minimum: bool, data: DataConfig, catalog: Catalog,
-    themes: Themes,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, _Sets, np.ndarray, np.ndarray]:  # fmt: skip
-    """What profiles and postings draw alike, in this order (the order fixes the bytes): group offsets and
-    groups, region, stacks, years (a posting's minimum), work mode (remote work is online work)."""
+def _draw_entities(
+    rng: np.random.Generator, data: DataConfig, catalog: Catalog, themes: Themes, num: int, draw: Callable
+) -> tuple[np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
     starts = group_starts(num, data.num_groups)
     groups = np.repeat(np.arange(data.num_groups), np.diff(starts))
-    region = _regions(rng, groups, themes, data, catalog)
-    stacks = _sets(*_stack_draws(rng, groups, themes, max_stacks, data, catalog), len(catalog.stacks))
-    years = _years(rng, len(groups), catalog, minimum=minimum)
-    mode = rng.integers(0, len(WORK_MODES), len(groups)).astype(np.int8)
-    mode[region == catalog.remote_code] = _ONLINE
-    return starts, groups, region, stacks, years, mode
+    uniforms = rng.random((num, _UNIFORMS)).tolist()
+    vocab = _Vocab(catalog)
+    loc, pool = themes.location.tolist(), themes.pool
+    rows = [
+        draw(vocab, _Draw(u), data, loc[g], pool[g]) for g, u in zip(groups.tolist(), uniforms, strict=True)
+    ]
+    return starts, groups, rows
 
 
-def build_profiles(seed: int, data: DataConfig, catalog: Catalog, themes: Themes) -> EntityPool:
-    rng = stream(seed, _PROFILES)
-    starts, groups, region, stacks, years, mode = _entity_draws(
-        rng, data.num_profiles, data.max_stacks_per_profile, False, data, catalog, themes
+def _names(codes: Sequence[int], names: Sequence[str], empty: str | None = None) -> pa.Array:
+    """Names of codes; with ``empty``, code -1 (NOWHERE) is ``empty``."""
+    table = [*names, empty] if empty is not None else list(names)
+    idx = np.asarray(codes, dtype=np.int64)
+    return pa.array(table, type=pa.string()).take(pa.array(np.where(idx < 0, len(names), idx)))
+
+
+def _lists(rows: Sequence[Sequence[int]], names: Sequence[str]) -> pa.Array:
+    offsets = np.zeros(len(rows) + 1, dtype=np.int32)
+    np.cumsum([len(r) for r in rows], out=offsets[1:])
+    flat = np.fromiter((x for r in rows for x in r), dtype=np.int64, count=int(offsets[-1]))
+    return pa.ListArray.from_arrays(
+        pa.array(offsets), pa.array(list(names), type=pa.string()).take(pa.array(flat))
     )
-    n = len(groups)
-    background = rng.integers(0, len(BACKGROUNDS), n).astype(np.int8)
-    goals = _sets(*_goal_draws(rng, n, data, catalog), len(catalog.goals))
-    ph = Phrases(catalog)
-    rn, sn, gn = catalog.region_names, catalog.stack_names, catalog.goal_names
 
-    def chunk(lo: int, hi: int, draws: list[list[int]]) -> list[str]:
-        return [
-            render_profile(ProfileAttrs(rn[r], st, y, WORK_MODES[m], BACKGROUNDS[b], go), d, ph)
-            for r, st, y, m, b, go, d in zip(
-                region[lo:hi].tolist(), stacks.tuples(sn, lo, hi), years[lo:hi].tolist(),
-                mode[lo:hi].tolist(), background[lo:hi].tolist(), goals.tuples(gn, lo, hi), draws,
-                strict=True,
-            )
-        ]  # fmt: skip
 
-    texts = _render(rng, n, chunk)
+def _render(rng: np.random.Generator, items: list[Any], unseen: np.ndarray, render: Callable,
+            ph: Phrases) -> tuple[pa.Array, pa.Array, pa.Array]:  # fmt: skip
+    draws = rng.bit_generator.random_raw((len(items), DRAW_WORDS)).tolist()
+    out = [render(a, d, ph, u) for a, d, u in zip(items, draws, unseen.tolist(), strict=True)]
+    return (
+        pa.array([r.text for r in out], type=pa.string()),
+        pa.array([r.register for r in out], type=pa.string()),
+        pa.array([r.unseen for r in out], type=pa.bool_()),
+    )
+
+
+def build_profiles(seed: int, data: DataConfig, catalog: Catalog, themes: Themes, t: Tables,
+                   ph: Phrases) -> EntityPool:  # fmt: skip
+    rng = stream(seed, _PROFILES)
+    starts, groups, rows = _draw_entities(rng, data, catalog, themes, data.num_profiles, _profile)
+    region, stacks, refuse, years, role, mode, background, goals = (list(c) for c in zip(*rows, strict=True))
+    sn, gn, ln = catalog.stack_names, catalog.goal_names, catalog.location_names
+    attrs = [
+        ProfileAttrs(ln[r] if r >= 0 else "", tuple(sn[i] for i in st), tuple(sn[i] for i in no), y,
+                     catalog.role_names[ro], PROFILE_MODES[m], BACKGROUNDS[b], tuple(gn[i] for i in go))
+        for r, st, no, y, ro, m, b, go in rows
+    ]  # fmt: skip
+    texts, register, unseen = _render(rng, attrs, themes.unseen[groups], render_profile, ph)
+    refused = np.zeros((len(rows), len(sn)), dtype=bool)
+    for i, no in enumerate(refuse):
+        refused[i, no] = True
+    goal_sets = np.zeros((len(rows), len(gn)), dtype=bool)
+    for i, go in enumerate(goals):
+        goal_sets[i, go] = True
     codes = ProfileCodes(
-        region=region,
-        stacks=stacks.bits,
-        years=years,
-        work_mode=mode,
-        non_cs=background == BACKGROUNDS.index("non_cs"),
-        goals=goals.bits,
+        region=np.array(region, dtype=np.int16),
+        credit=stack_credit(padded(stacks), refused, t),
+        refused=refused,
+        years=np.array(years, dtype=np.int32),
+        role=np.array(role, dtype=np.int16),
+        work_mode=np.array(mode, dtype=np.int8),
+        background=np.array(background, dtype=np.int8),
+        goals=goal_sets,
     )
     columns = {
         "profile_text": texts,
-        "p_region": _names(region, rn),
-        "p_stacks": stacks.column(sn),
+        "p_region": _names(region, ln, ""),
+        "p_stacks": _lists(stacks, sn),
+        "p_not_stacks": _lists(refuse, sn),
         "p_years": pa.array(years, type=pa.int32()),
-        "p_work_mode": _names(mode, WORK_MODES),
+        "p_role": _names(role, catalog.role_names),
+        "p_work_mode": _names(mode, PROFILE_MODES),
         "p_background": _names(background, BACKGROUNDS),
-        "p_goals": goals.column(gn),
+        "p_goals": _lists(goals, gn),
+        "p_register": register,
+        "p_unseen": unseen,
     }
     return EntityPool(starts, groups.astype(np.int32), codes, columns)
 
 
-def build_postings(seed: int, data: DataConfig, catalog: Catalog, themes: Themes) -> EntityPool:
+def build_postings(seed: int, data: DataConfig, catalog: Catalog, themes: Themes, ph: Phrases) -> EntityPool:
     rng = stream(seed, _POSTINGS)
-    starts, groups, region, stacks, min_years, mode = _entity_draws(
-        rng, data.num_postings, data.max_stacks_per_posting, True, data, catalog, themes
+    starts, groups, rows = _draw_entities(rng, data, catalog, themes, data.num_postings, _posting)
+    region, required, preferred, min_years, max_years, role, mode, goal, requires_cs = (
+        list(c) for c in zip(*rows, strict=True)
     )
-    n = len(groups)
-    goals = _sets(*_goal_draws(rng, n, data, catalog), len(catalog.goals))
-    requires_cs = rng.random(n) < data.requires_cs_fraction
-    ph = Phrases(catalog)
-    rn, sn, gn = catalog.region_names, catalog.stack_names, catalog.goal_names
-
-    def chunk(lo: int, hi: int, draws: list[list[int]]) -> list[str]:
-        return [
-            render_posting(PostingAttrs(rn[r], st, y, WORK_MODES[m], go, cs), d, ph)
-            for r, st, y, m, go, cs, d in zip(
-                region[lo:hi].tolist(), stacks.tuples(sn, lo, hi), min_years[lo:hi].tolist(),
-                mode[lo:hi].tolist(), goals.tuples(gn, lo, hi), requires_cs[lo:hi].tolist(), draws,
-                strict=True,
-            )
-        ]  # fmt: skip
-
-    texts = _render(rng, n, chunk)
+    sn, gn, ln = catalog.stack_names, catalog.goal_names, catalog.location_names
+    attrs = [
+        PostingAttrs(ln[r] if r >= 0 else "", tuple(sn[i] for i in rq), tuple(sn[i] for i in pr), lo, hi,
+                     catalog.role_names[ro], POSTING_MODES[m], gn[go], cs)
+        for r, rq, pr, lo, hi, ro, m, go, cs in rows
+    ]  # fmt: skip
+    texts, register, unseen = _render(rng, attrs, themes.unseen[groups], render_posting, ph)
+    width = max(1, max(len(x) for x in required))
     codes = PostingCodes(
-        region=region,
-        stacks=stacks.bits,
-        related=related_bitset(stacks.bits, catalog),
-        min_years=min_years,
-        work_mode=mode,
-        goals=goals.bits,
-        num_goals=count_bits(goals.bits),
-        requires_cs=requires_cs,
+        region=np.array(region, dtype=np.int16),
+        required=padded(required, width),
+        preferred=padded(preferred, max(1, max(len(x) for x in preferred))),
+        min_years=np.array(min_years, dtype=np.int32),
+        max_years=np.array(max_years, dtype=np.int32),
+        role=np.array(role, dtype=np.int16),
+        work_mode=np.array(mode, dtype=np.int8),
+        goal=np.array(goal, dtype=np.int16),
+        requires_cs=np.array(requires_cs, dtype=bool),
     )
     columns = {
         "posting_text": texts,
-        "j_region": _names(region, rn),
-        "j_stacks": stacks.column(sn),
+        "j_region": _names(region, ln, ""),
+        "j_stacks": _lists(required, sn),
+        "j_preferred": _lists(preferred, sn),
         "j_min_years": pa.array(min_years, type=pa.int32()),
-        "j_work_mode": _names(mode, WORK_MODES),
-        "j_goals": goals.column(gn),
+        "j_max_years": pa.array(max_years, type=pa.int32()),
+        "j_role": _names(role, catalog.role_names),
+        "j_work_mode": _names(mode, POSTING_MODES),
+        "j_goal": _names(goal, gn),
         "j_requires_cs": pa.array(requires_cs, type=pa.bool_()),
+        "j_register": register,
+        "j_unseen": unseen,
     }
     return EntityPool(starts, groups.astype(np.int32), codes, columns)
 
@@ -333,7 +395,7 @@ def build_candidates(
     postings: EntityPool,
     rules: RulesConfig,
     bins: Sequence[float],
-    catalog: Catalog,
+    t: Tables,
     seed: int,
 ) -> CandidatePool:
     ps, js = profiles.starts, postings.starts
@@ -348,7 +410,7 @@ def build_candidates(
     for g0 in range(0, len(sizes), step):
         k = np.arange(offsets[g0], offsets[min(g0 + step, len(sizes))], dtype=np.int64)
         p, j = pool.decode_indices(k)
-        s = score_codes(profiles.codes.take(p), postings.codes.take(j), rules, catalog.remote_code)
+        s = score_codes(profiles.codes, postings.codes, rules, t, p, j)
         near = near_miss_kind(s.region_match, s.stack_match, s.experience_match, s.capped) > 0
         cell = 2 * score_bin(s.score, bins).astype(np.int64) + near
         order = np.argsort(cell, kind="stable")

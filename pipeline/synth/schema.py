@@ -14,30 +14,44 @@ PAIR_SCHEMA = pa.schema(
         ("profile_id", pa.int64()),
         ("posting_id", pa.int64()),
         ("group", pa.int32()),
+        ("theme", pa.string()),  # the group's home stack family: the split stratifies by it
+        # The group is written with held-out surface forms: the split keeps it out of train.
+        ("unseen_forms", pa.bool_()),
         ("profile_text", pa.string()),
         ("posting_text", pa.string()),
         ("score", pa.float64()),
         ("f_region", pa.float64()),
-        ("f_stack", pa.float64()),
-        ("f_experience", pa.float64()),
         ("f_work_mode", pa.float64()),
+        ("f_stack", pa.float64()),
+        ("f_preferred", pa.float64()),
+        ("f_experience", pa.float64()),
+        ("f_role", pa.float64()),
         ("f_goals", pa.float64()),
         ("capped", pa.bool_()),
-        ("region_match", pa.string()),  # same | remote | other
-        ("stack_match", pa.string()),  # exact | related | unrelated
-        ("experience_match", pa.string()),  # meets | slightly_short | far_short
-        ("p_region", pa.string()),  # official name or the remote marker (원격)
+        ("region_match", pa.string()),  # same | near | far | unknown | online
+        ("stack_match", pa.string()),  # full | partial | related | unrelated
+        ("experience_match", pa.string()),  # meets | slightly_short | far_short | over
+        ("p_region", pa.string()),  # catalog location, "" = not stated
         ("p_stacks", _LIST),
+        ("p_not_stacks", _LIST),  # stacks the text says the person does not use
         ("p_years", pa.int32()),  # 0 = 신입
-        ("p_work_mode", pa.string()),  # online | offline | mixed
-        ("p_background", pa.string()),  # cs | non_cs
-        ("p_goals", _LIST),
-        ("j_region", pa.string()),
-        ("j_stacks", _LIST),
+        ("p_role", pa.string()),
+        ("p_work_mode", pa.string()),  # remote | any | offline
+        ("p_background", pa.string()),  # cs | non_cs | unknown
+        ("p_goals", _LIST),  # [] = not stated
+        ("p_register", pa.string()),  # how the text is written (intro, board, chat, ...)
+        ("p_unseen", pa.bool_()),  # the text uses a held-out form
+        ("j_region", pa.string()),  # "" = online, no place
+        ("j_stacks", _LIST),  # required
+        ("j_preferred", _LIST),  # 우대
         ("j_min_years", pa.int32()),
-        ("j_work_mode", pa.string()),
-        ("j_goals", _LIST),
+        ("j_max_years", pa.int32()),  # -1 = no upper bound
+        ("j_role", pa.string()),
+        ("j_work_mode", pa.string()),  # online | offline | hybrid
+        ("j_goal", pa.string()),
         ("j_requires_cs", pa.bool_()),
+        ("j_register", pa.string()),
+        ("j_unseen", pa.bool_()),
     ]
 )
 
