@@ -20,8 +20,17 @@ from pipeline.config import Config, ConfigError
 from pipeline.config.compose import compose_config, compose_dict
 from pipeline.runtime import run_stage
 from pipeline.stages import generate
-from pipeline.synth.catalog import PROJECT_ROOT, load_catalog
-from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS, SCORE_COLUMNS, score_frame
+from pipeline.synth.catalog import BACKGROUNDS, POSTING_MODES, PROFILE_MODES, PROJECT_ROOT, load_catalog
+from pipeline.synth.rules import (
+    EXPERIENCE_MATCH,
+    FACTORS,
+    POSTING_COLUMNS,
+    PROFILE_COLUMNS,
+    REGION_MATCH,
+    SCORE_COLUMNS,
+    STACK_MATCH,
+    score_frame,
+)
 from pipeline.synth.sampling import group_starts
 from pipeline.synth.schema import PAIR_SCHEMA
 from tests.conftest import PATHS
@@ -50,19 +59,29 @@ def test_writes_the_pairs_contract(out: Path, pairs: pd.DataFrame) -> None:
     assert pq.read_schema(out / PATHS.generated).remove_metadata() == PAIR_SCHEMA
     assert len(pairs) == 3000
     assert pairs["score"].between(0, 1).all()
-    for col in ("f_region", "f_stack", "f_experience", "f_work_mode", "f_goals"):
+    for col in FACTORS:
         assert pairs[col].between(0, 1).all()
-    assert set(pairs["region_match"]) == {"same", "remote", "other"}
-    assert set(pairs["stack_match"]) == {"exact", "related", "unrelated"}
-    assert set(pairs["experience_match"]) == {"meets", "slightly_short", "far_short"}
-    regions = set(CATALOG.region_names)
-    assert set(pairs["p_region"]) <= regions and set(pairs["j_region"]) <= regions
+    assert set(pairs["region_match"]) == set(REGION_MATCH)
+    assert set(pairs["stack_match"]) == set(STACK_MATCH)
+    assert set(pairs["experience_match"]) == set(EXPERIENCE_MATCH)
+    places = {"", *CATALOG.location_names}
+    assert set(pairs["p_region"]) <= places and set(pairs["j_region"]) <= places
+    assert {"", "서울", "경기 남부"} <= set(pairs["p_region"])
+    assert (pairs.loc[pairs["j_region"] == "", "j_work_mode"] == "online").all()
     stacks, goals = set(CATALOG.stack_names), set(CATALOG.goal_names)
-    for col, vocab in (("p_stacks", stacks), ("j_stacks", stacks), ("p_goals", goals), ("j_goals", goals)):
-        assert set(np.concatenate(pairs[col].to_numpy())) <= vocab
-    assert set(pairs["p_background"]) == {"cs", "non_cs"}
-    assert set(pairs["p_work_mode"]) == set(pairs["j_work_mode"]) == {"online", "offline", "mixed"}
+    for col in ("p_stacks", "p_not_stacks", "j_stacks", "j_preferred", "p_goals"):
+        assert set(np.concatenate(pairs[col].to_numpy())) <= (goals if "goals" in col else stacks)
+    assert set(pairs["j_goal"]) <= goals
+    assert all(not set(a) & set(b) for a, b in zip(pairs["p_stacks"], pairs["p_not_stacks"], strict=True))
+    assert all(not set(a) & set(b) for a, b in zip(pairs["j_stacks"], pairs["j_preferred"], strict=True))
+    assert set(pairs["p_background"]) == set(BACKGROUNDS)
+    assert set(pairs["p_work_mode"]) == set(PROFILE_MODES)
+    assert set(pairs["j_work_mode"]) == set(POSTING_MODES)
     assert pairs["p_years"].min() == 0 and pairs["j_min_years"].min() == 0
+    bounded = pairs["j_max_years"] >= 0
+    assert bounded.any() and (pairs.loc[bounded, "j_max_years"] >= pairs.loc[bounded, "j_min_years"]).all()
+    # held-out forms: only in the unseen groups, and there in most texts
+    assert not pairs.loc[~pairs["unseen_forms"], ["p_unseen", "j_unseen"]].any().any()
     assert pairs["j_requires_cs"].any() and pairs["capped"].any()
 
 
@@ -178,15 +197,15 @@ def test_malformed_catalog_names_the_file(tmp_path: Path) -> None:
     raw = yaml.safe_load((PROJECT_ROOT / "catalog" / "ko.yaml").read_text(encoding="utf-8"))
     raw["stack_families"][0]["stacks"][0]["aliases"] = "장고"
     bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"bad\.yaml: stack_families\[0\]\.stacks\[0\]\.aliases"):
+    with pytest.raises(ConfigError, match=r"bad\.yaml: stack_families\.0\.stacks\.0\.aliases"):
         generate.main(small(f"data.catalog={bad}"), tmp_path)
 
 
 @pytest.mark.parametrize(
     ("override", "key"),
     [
-        ("data.max_goals=11", "data.max_goals"),
-        ("data.max_stacks_per_profile=41", "data.max_stacks_per_profile"),
+        ("data.max_goals=8", "data.max_goals"),
+        ("data.max_stacks_per_profile=102", "data.max_stacks_per_profile"),
     ],
 )
 def test_settings_beyond_the_catalog(tmp_path: Path, override: str, key: str) -> None:

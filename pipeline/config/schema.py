@@ -176,6 +176,7 @@ class CapRules(Section):
     far_offline: Fraction  # an offline or hybrid posting in another area than the profile's location
     far_short: Fraction  # experience short by more than slightly_short_years
     refused_stack: Fraction  # the posting requires a stack the profile says it does not use
+    no_stack: Fraction  # no required stack earns any credit (unrelated stacks)
 
 
 class RulesConfig(Section):

@@ -19,8 +19,8 @@ Factors:
 
 Caps (hard constraints): CS major required but the profile says 비전공; a remote-only profile and an offline
 posting; an offline or hybrid posting in another area; far-short experience; a required stack the profile
-refuses. Everything is numpy over arrays of codes, so scoring a 1000 x 1000 cross product is a few
-vectorised passes.
+refuses; no credit for any required stack. Everything is numpy over arrays of codes, so scoring a
+1000 x 1000 cross product is a few vectorised passes.
 """
 
 from __future__ import annotations
@@ -228,13 +228,15 @@ def score_codes(
         (region == 2, c.far_offline),
         (experience == 2, c.far_short),
         (refused, c.refused_stack),
+        (stack == 3, c.no_stack),
     ):
         cap = np.where(broken, np.minimum(cap, value), cap)
     capped = cap < total
     score = np.clip(np.minimum(total, cap), 0.0, 1.0)
     return Scores(
-        score, f_region, f_work_mode, f_stack.astype(np.float64), f_preferred.astype(np.float64), f_experience,
-        f_role.astype(np.float64), f_goals.astype(np.float64), capped, region, stack, experience,
+        score, f_region, f_work_mode, f_stack.astype(np.float64), f_preferred.astype(np.float64),
+        f_experience, f_role.astype(np.float64), f_goals.astype(np.float64), capped, region, stack,
+        experience,
     )  # fmt: skip
 
 

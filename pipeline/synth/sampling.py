@@ -8,8 +8,8 @@ Design:
   Entities follow the theme with probability ``group_affinity``, so a group holds good matches as well as
   poor ones. A pair only joins a profile and a posting of the same group, and texts are drawn per entity,
   so the split stage can keep whole groups (connected components of the text graph) in one split.
-* **Unseen forms.** In each family's run of groups, the first ``unseen_group_fraction`` (at least one when
-  the fraction is positive) are written with held-out surface forms; the split puts them in dev or test.
+* **Unseen forms.** The last ``unseen_group_fraction`` of the groups (one per family while they last) are
+  written with held-out surface forms; the split puts them in dev or test.
 * **Entity pools.** Attributes are drawn per entity from one random stream per side; each text is
   rendered once per entity and pairs refer to it by index, so rendering costs O(entities), not O(pairs).
 * **Candidates.** Every same-group (profile, posting) combination is scored once (O(entities x group
@@ -93,9 +93,8 @@ def draw_themes(seed: int, data: DataConfig, catalog: Catalog) -> Themes:
     # Families with one stack (a design tool) cannot carry a group: they join others' themes only.
     homes = [i for i, f in enumerate(catalog.families) if len(f.stacks) > 1]
     family = np.array([homes[i % len(homes)] for i in range(g)])
-    runs = -(-g // len(homes))  # groups per family (the last run may be short)
-    per_family = max(1, round(data.unseen_group_fraction * runs)) if data.unseen_group_fraction > 0 else 0
-    unseen = (np.arange(g) // len(homes)) < per_family
+    # The last groups (consecutive, so they cycle through the families too) use held-out forms.
+    unseen = np.arange(g) >= g - round(data.unseen_group_fraction * g)
     location = np.searchsorted(np.cumsum(catalog.location_weights), rng.random(g) * 0.999999)
     index = {s.name: i for i, s in enumerate(catalog.stacks)}
     members = [[index[s] for s in f.stacks] for f in catalog.families]
