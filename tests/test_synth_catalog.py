@@ -33,95 +33,80 @@ def raw() -> dict[str, Any]:
     return yaml.safe_load(CATALOG_PATH.read_text(encoding="utf-8"))
 
 
-def test_seventeen_regions_under_current_official_names(catalog: Catalog) -> None:
-    assert len(catalog.regions) == 17
-    assert {r.name for r in catalog.regions} == OFFICIAL
-    # Renamed divisions keep their old names only as what people still write.
-    assert "강원도" not in {r.name for r in catalog.regions} and "전라북도" not in {
-        r.name for r in catalog.regions
-    }
+def test_locations_are_suamdogwon_heavy_and_each_in_an_area(catalog: Catalog) -> None:
+    names = catalog.location_names
+    assert {"서울", "경기 남부", "경기 북부", "인천", "부산", "대전", "제주"} <= set(names)
+    w = dict(zip(names, catalog.location_weights, strict=True))
+    capital = sum(w[n] for n in ("서울", "경기 남부", "경기 북부", "인천"))
+    assert 0.5 < capital < 0.8 and w["서울"] > w["세종"]
+    assert catalog.location_weights.sum() == pytest.approx(1.0)
+    areas = {a.name for a in catalog.areas}
+    assert {"수도권", "부울경", "충청", "호남", "대경"} <= areas
+    assert {loc.area for loc in catalog.locations} == areas
 
 
 @pytest.mark.parametrize(
-    ("official", "short"),
-    [("서울특별시", "서울"), ("부산광역시", "부산"), ("경기도", "경기"), ("경기도", "경기 남부"),
-     ("강원특별자치도", "강원"), ("전북특별자치도", "전북"), ("제주특별자치도", "제주")],
+    ("place", "location"),
+    [("판교", "경기 남부"), ("분당", "경기 남부"), ("수원", "경기 남부"), ("일산", "경기 북부"), ("해운대", "부산"),
+     ("센텀", "부산"), ("송도", "인천"), ("청라", "인천"), ("유성", "대전"), ("대덕", "대전"), ("강남", "서울"),
+     ("성수", "서울"), ("마곡", "서울"), ("서울시", "서울")],
 )  # fmt: skip
-def test_regions_have_the_short_forms_people_write(catalog: Catalog, official: str, short: str) -> None:
-    assert short in next(r for r in catalog.regions if r.name == official).short
+def test_districts_and_landmarks_name_their_location(catalog: Catalog, place: str, location: str) -> None:
+    assert catalog.location_names[catalog.place_index[place]] == location
 
 
-def test_remote_work_is_a_region_choice(catalog: Catalog) -> None:
-    assert catalog.remote.name == "원격"
-    assert {"재택", "원격"} <= set(catalog.remote.short)
-    assert catalog.region_names[catalog.remote_code] == "원격"
-
-
-def test_at_least_30_stacks_each_in_exactly_one_family(catalog: Catalog) -> None:
-    assert len(catalog.stacks) >= 30
-    families = {f.name: f for f in catalog.families}
-    assert len(families) >= 9
-    for stack in catalog.stacks:
-        assert stack.name in families[stack.family].stacks
-    listed = [s for f in catalog.families for s in f.stacks]
-    assert sorted(listed) == sorted(catalog.stack_names) and len(set(listed)) == len(listed)
+def test_at_least_60_stacks_each_in_exactly_one_family(catalog: Catalog) -> None:
+    assert len(catalog.stacks) >= 60
+    named = [s for f in catalog.families for s in f.stacks]
+    assert sorted(named) == sorted(catalog.stack_names) and len(set(named)) == len(named)
+    for needed in ("Python", "JavaScript", "C#", "Unity", "PHP", "JPA", "MyBatis", "GCP", "Azure",
+                   "Elasticsearch", "GraphQL"):  # fmt: skip
+        assert needed in catalog.stack_names, needed
 
 
 @pytest.mark.parametrize(
     ("stack", "alias"),
-    [("Django", "장고"), ("React", "리액트"), ("Spring Boot", "스프링부트"), ("PyTorch", "파이토치"),
-     ("Node.js", "노드"), ("Kubernetes", "쿠버네티스"), ("Vue.js", "Vue"), ("Go", "Golang")],
+    [("Django", "장고"), ("React", "리엑트"), ("Spring Boot", "스프링 부트"), ("Kubernetes", "쿠버"),
+     ("Kubernetes", "k8s"), ("Vue", "Vue.js"), ("Go", "Golang")],
 )  # fmt: skip
-def test_stacks_have_aliases_and_transliterations(catalog: Catalog, stack: str, alias: str) -> None:
-    assert alias in next(s for s in catalog.stacks if s.name == stack).aliases
+def test_stacks_have_the_aliases_people_write(catalog: Catalog, stack: str, alias: str) -> None:
+    assert catalog.stack_names[catalog.stack_index[alias.casefold()]] == stack
 
 
-def test_aliases_are_unique_across_stacks(catalog: Catalog) -> None:
-    owner: dict[str, str] = {}
-    for stack in catalog.stacks:
-        for form in {stack.name.casefold(), *(a.casefold() for a in stack.aliases)}:
-            assert owner.setdefault(form, stack.name) == stack.name, f"{form} names two stacks"
+def test_no_ambiguous_or_unnatural_aliases(catalog: Catalog) -> None:
+    aliases = {a for s in catalog.stacks for a in s.aliases}
+    # TF is TensorFlow to some and Terraform to others; nobody writes these transliterations
+    assert not aliases & {"TF", "패스트에이피아이", "마이에스큐엘", "타스트"}
 
 
-def test_related_family_map_is_consistent(catalog: Catalog) -> None:
-    names = {f.name for f in catalog.families}
-    for f in catalog.families:
-        for other in f.related:
-            assert other in names and other != f.name
-            assert f.name in next(g for g in catalog.families if g.name == other).related
-    rel = catalog.related_stacks
-    assert (rel == rel.T).all() and rel.diagonal().all()
-    index = {s: i for i, s in enumerate(catalog.stack_names)}
-    assert rel[index["Django"], index["Flask"]]  # same family
-    assert rel[index["Django"], index["PostgreSQL"]]  # related families
-    assert not rel[index["Django"], index["Swift"]]
+def test_frameworks_are_linked_to_what_they_are_built_on(catalog: Catalog) -> None:
+    index = {name: i for i, name in enumerate(catalog.stack_names)}
+    for a, b in (("Next.js", "React"), ("Spring Boot", "Java"), ("Spring Boot", "Kotlin"), ("Django", "Python"),
+                 ("Unity", "C#"), ("Flutter", "Dart")):  # fmt: skip
+        assert catalog.uses[index[a], index[b]] and catalog.uses[index[b], index[a]]
+    assert not catalog.uses[index["Django"], index["Flask"]]
 
 
-def test_experience_goes_from_new_to_ten_years_and_more(catalog: Catalog) -> None:
+def test_family_relations_are_symmetric_and_backends_relate(catalog: Catalog) -> None:
+    rel = catalog.related_families
+    assert (rel == rel.T).all() and not rel.diagonal().any()
+    names = [f.name for f in catalog.families]
+    for a, b in (("go", "jvm"), ("devops", "python_web"), ("node", "frontend")):
+        assert rel[names.index(a), names.index(b)], (a, b)
+
+
+def test_roles_goals_and_levels(catalog: Catalog) -> None:
+    assert catalog.role_names[-1] == "other"
+    assert {"backend", "frontend", "fullstack", "mobile", "data", "ml", "devops"} <= set(catalog.role_names)
+    assert {f.role for f in catalog.families} <= set(catalog.role_names)
+    assert {g.name for g in catalog.goals if g.light} >= {"study", "toy"}
     levels = catalog.experience_levels
-    assert levels[0].name == "신입" and levels[0].min_years == levels[0].max_years == 0
-    assert levels[-1].name == "10년 이상" and levels[-1].min_years == 10
-    assert all(a.max_years + 1 == b.min_years for a, b in itertools.pairwise(levels))
-
-
-def test_preferences(catalog: Catalog) -> None:
-    assert [t.name for t in catalog.work_modes] == ["online", "offline", "mixed"]
-    assert "온라인" in catalog.work_modes[0].aliases and "오프라인" in catalog.work_modes[1].aliases
-    assert [t.name for t in catalog.backgrounds] == ["cs", "non_cs"]
-    assert {
-        "스터디",
-        "토이 프로젝트",
-        "포트폴리오",
-        "창업",
-        "리서치 중심",
-        "프로덕트 중심",
-        "팀 협업",
-    } <= set(catalog.goal_names)
+    assert levels[0].min_years == 0 and levels[0].max_years == 0 and levels[-1].max_years >= 10
 
 
 def test_catalog_is_frozen(catalog: Catalog) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
-        catalog.regions = ()  # type: ignore[misc]
+        catalog.path = "x"  # type: ignore[misc]
 
 
 def _set(path: str, value: Any) -> Callable[[dict], None]:
@@ -146,26 +131,27 @@ _DELETE = object()
 @pytest.mark.parametrize(
     ("edit", "entry", "allowed"),
     [
-        (_set("goals", _DELETE), "goals", "a value"),
-        (_set("colours", ["red"]), "colours", "one of regions"),
-        (_set("regions.1.name", "서울특별시"), "regions[1].name", "not already used"),
-        (_set("regions.2.short", ["서울"]), "regions[2].short[0]", "not already used"),
-        (_set("regions.0.short", []), "regions[0].short", "non-empty list"),
-        (_set("regions.0.name", " 서울특별시"), "regions[0].name", "without surrounding spaces"),
-        (_set("stack_families.0.stacks.0.reading", "Django"), "stack_families[0].stacks[0].reading",
-         "Hangul"),
-        (_set("stack_families.4.stacks.0.aliases", ["장고"]), "stack_families[4].stacks[0].aliases[0]",
-         "not already used by stack_families[0].stacks[0].aliases[0]"),
-        (_set("stack_families.0.stacks.0", "Django"), "stack_families[0].stacks[0]", "a mapping"),
-        (_set("stack_families.0.stacks", []), "stack_families[0].stacks", "non-empty list"),
-        (_set("stack_families.0.related", ["blockchain"]), "stack_families[0].related",
-         "names of other families"),
-        (_set("stack_families.0.related", ["ml"]), "stack_families[0].related", "symmetric"),
-        (_set("experience_levels.1.min_years", 2), "experience_levels[1].min_years", "contiguous"),
-        (_set("experience_levels.0.max_years", "zero"), "experience_levels[0].max_years", "an integer"),
-        (_set("work_modes.2.name", "hybrid"), "work_modes", "exactly the names"),
-        (_set("backgrounds.0.aliases", "CS"), "backgrounds[0].aliases", "non-empty list"),
-        (_set("goals.1.name", "스터디"), "goals", "distinct names"),
+        (_set("goals", _DELETE), "goals", "Field required"),
+        (_set("colours", ["red"]), "colours", "Extra inputs"),
+        (_set("locations.1.name", "서울"), "locations.1.name", "not already used by locations.0"),
+        (_set("locations.2.landmarks", ["판교"]), "locations.2.landmarks.0", "not already used by locations.1"),
+        (_set("locations.0.forms", []), "locations.0.forms", "at least 1"),
+        (_set("locations.0.name", " 서울"), "locations.0.name", "pattern"),
+        (_set("locations.0.area", "달나라"), "locations.0.area", "an area of this catalog"),
+        (_set("locations.0.weight", 0), "locations.0.weight", "greater than 0"),
+        (_set("stack_families.0.stacks.0.reading", "Python"), "stack_families.0.stacks.0.reading", "pattern"),
+        (_set("stack_families.4.stacks.0.aliases", ["장고"]), "stack_families.4.stacks.0.aliases.0",
+         "not already used by stack_families.0.stacks.1"),
+        (_set("stack_families.0.stacks.0", "Django"), "stack_families.0.stacks.0", "valid dictionary"),
+        (_set("stack_families.0.stacks", []), "stack_families.0.stacks", "at least 1"),
+        (_set("stack_families.0.related", ["blockchain"]), "stack_families.0.related.0", "another family"),
+        (_set("stack_families.0.related", ["ml"]), "stack_families.0.related", "symmetric"),
+        (_set("stack_families.0.role", "cto"), "stack_families.0.role", "a role of this catalog"),
+        (_set("stack_families.0.stacks.1.uses", ["Cobol"]), "stack_families.0.stacks.1.uses.0", "another stack"),
+        (_set("roles.0.name", "other"), "roles", "the unknown role"),
+        (_set("experience_levels.1.min_years", 2), "experience_levels.1.min_years", "contiguous"),
+        (_set("experience_levels.0.max_years", "zero"), "experience_levels.0.max_years", "integer"),
+        (_set("goals.1.name", "study"), "goals.1.name", "not already used by goals.0"),
     ],
 )  # fmt: skip
 def test_malformed_catalog_names_file_and_entry(
@@ -188,7 +174,7 @@ def test_missing_catalog_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "allowed"), [("regions: [unclosed", "valid UTF-8 YAML"), ("- a\n- b\n", "a mapping")]
+    ("text", "allowed"), [("regions: [unclosed", "valid UTF-8 YAML"), ("- a\n- b\n", "valid dictionary")]
 )
 def test_unreadable_catalog(tmp_path: Path, text: str, allowed: str) -> None:
     path = tmp_path / "bad.yaml"
@@ -202,7 +188,7 @@ def test_relative_catalog_path_falls_back_to_the_project_root(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert load_catalog("catalog/ko.yaml").regions == load_catalog(CATALOG_PATH).regions
+    assert load_catalog("catalog/ko.yaml").locations == load_catalog(CATALOG_PATH).locations
 
 
 def test_parse_catalog_accepts_the_raw_mapping(raw: dict) -> None:

@@ -268,12 +268,12 @@ class _Checker:
     def fail(self, where: str, value: Any, allowed: str) -> ConfigError:
         return ConfigError(f"{self.path}: {where}", value, allowed)
 
-    def known(self, values: tuple[str, ...], names: set[str], where: str, what: str) -> None:
-        for i, value in enumerate(values):
+    def known(self, values: str | tuple[str, ...], names: set[str], where: str, what: str) -> None:
+        """Each of ``values`` (one name, or a list whose items are keyed by index) is one of ``names``."""
+        for i, value in enumerate((values,) if isinstance(values, str) else values):
             if value not in names:
-                raise self.fail(
-                    f"{where}.{i}", value, f"a {what} of this catalog: " + ", ".join(sorted(names))
-                )
+                key = where if isinstance(values, str) else f"{where}.{i}"
+                raise self.fail(key, value, f"{what} of this catalog: " + ", ".join(sorted(names)))
 
     def unique(self, seen: dict[str, str], value: str, where: str, what: str, owner: str) -> None:
         """``value`` (case-folded) names one ``owner`` only: one stack, one location."""
@@ -292,25 +292,25 @@ def _check(raw: _CatalogFile, c: _Checker) -> None:
         names = [entry.name for entry in getattr(raw, kind)]
         for i, name in enumerate(names):
             if names.index(name) != i:
-                raise c.fail(f"{kind}.{i}.name", name, "a name not used before in " + kind)
+                raise c.fail(f"{kind}.{i}.name", name, f"a name not already used by {kind}.{names.index(name)}")
     if UNKNOWN_ROLE in roles:
         raise c.fail("roles", UNKNOWN_ROLE, f"role names other than {UNKNOWN_ROLE!r} (the unknown role)")
     places: dict[str, str] = {}
     for i, loc in enumerate(raw.locations):
-        c.known((loc.area,), areas, f"locations.{i}.area", "area")
+        c.known(loc.area, areas, f"locations.{i}.area", "an area")
         for key, values in (("name", (loc.name,)), ("forms", loc.forms), ("landmarks", loc.landmarks)):
             for j, value in enumerate(values):
                 where = f"locations.{i}.{key}" + ("" if key == "name" else f".{j}")
                 c.unique(places, value, where, "a place", f"locations.{i}")
     for i, r in enumerate(raw.roles):
-        c.known(r.related, roles - {r.name}, f"roles.{i}.related", "other role")
+        c.known(r.related, roles - {r.name}, f"roles.{i}.related", "another role")
     for i, g in enumerate(raw.goals):
-        c.known(g.related, goals - {g.name}, f"goals.{i}.related", "other goal")
+        c.known(g.related, goals - {g.name}, f"goals.{i}.related", "another goal")
     surface: dict[str, str] = {}
     for i, f in enumerate(raw.stack_families):
         where = f"stack_families.{i}"
-        c.known((f.role,), roles, f"{where}.role", "role")
-        c.known(f.related, families - {f.name}, f"{where}.related", "other family")
+        c.known(f.role, roles, f"{where}.role", "a role")
+        c.known(f.related, families - {f.name}, f"{where}.related", "another family")
         for other in f.related:
             back = next(g for g in raw.stack_families if g.name == other)
             if f.name not in back.related:
@@ -322,7 +322,7 @@ def _check(raw: _CatalogFile, c: _Checker) -> None:
             c.unique(surface, s.name, f"{owner}.name", "a stack name", owner)
             for k, alias in enumerate(s.aliases):
                 c.unique(surface, alias, f"{owner}.aliases.{k}", "an alias", owner)
-            c.known(s.uses, stacks - {s.name}, f"{where}.stacks.{j}.uses", "other stack")
+            c.known(s.uses, stacks - {s.name}, f"{where}.stacks.{j}.uses", "another stack")
     expected = 0
     for i, lv in enumerate(raw.experience_levels):
         if lv.min_years != expected:
