@@ -9,7 +9,7 @@ import pytest
 from pipeline.config.compose import compose_config
 from pipeline.pairs.bins import score_bin
 from pipeline.synth.catalog import PROJECT_ROOT, load_catalog
-from pipeline.synth.rules import near_miss_kind, score_codes
+from pipeline.synth.rules import near_miss_kind, score_codes, tables
 from pipeline.synth.sampling import (
     CandidatePool,
     EntityPool,
@@ -20,17 +20,20 @@ from pipeline.synth.sampling import (
     draw_themes,
     group_starts,
 )
+from pipeline.synth.templates import Phrases
 
 CATALOG = load_catalog(PROJECT_ROOT / "catalog" / "ko.yaml")
-CFG = compose_config(["data.num_profiles=300", "data.num_postings=240", "data.num_groups=12"])
+CFG = compose_config(["data.num_profiles=300", "data.num_postings=240", "data.num_groups=40"])
 DATA = CFG.data
+TABLES = tables(CATALOG, DATA.rules)
+PHRASES = Phrases(CATALOG)
 
 
 def pools(seed: int = 7) -> tuple[EntityPool, EntityPool, CandidatePool]:
-    themes = draw_themes(seed, DATA.num_groups, CATALOG)
-    p = build_profiles(seed, DATA, CATALOG, themes)
-    j = build_postings(seed, DATA, CATALOG, themes)
-    return p, j, build_candidates(p, j, DATA.rules, DATA.score_bins, CATALOG, seed)
+    themes = draw_themes(seed, DATA, CATALOG)
+    p = build_profiles(seed, DATA, CATALOG, themes, TABLES, PHRASES)
+    j = build_postings(seed, DATA, CATALOG, themes, PHRASES)
+    return p, j, build_candidates(p, j, DATA.rules, DATA.score_bins, TABLES, seed)
 
 
 @pytest.fixture(scope="module")
@@ -55,19 +58,36 @@ def test_score_bins_are_half_open_with_one_in_the_last(score: float, bin_: int) 
 def test_entity_attributes(built: tuple[EntityPool, EntityPool, CandidatePool]) -> None:
     profiles, postings, _ = built
     assert len(profiles) == 300 and len(postings) == 240
-    for pool, stacks, max_stacks in ((profiles, "p_stacks", 3), (postings, "j_stacks", 2)):
+    for pool, stacks, max_stacks in ((profiles, "p_stacks", 4), (postings, "j_stacks", 3)):
         lists = pool.columns[stacks].to_pylist()
         assert all(1 <= len(s) <= max_stacks and len(set(s)) == len(s) for s in lists)
-        goals = pool.columns["p_goals" if stacks == "p_stacks" else "j_goals"].to_pylist()
-        assert all(1 <= len(g) <= DATA.max_goals and len(set(g)) == len(g) for g in goals)
         assert np.all(np.diff(pool.group) >= 0)  # groups are contiguous ranges
+    goals = profiles.columns["p_goals"].to_pylist()
+    assert all(len(g) <= DATA.max_goals and len(set(g)) == len(g) for g in goals)
+    assert any(not g for g in goals) and any(g for g in goals)
     region = np.array(profiles.columns["p_region"].to_pylist())
     mode = np.array(profiles.columns["p_work_mode"].to_pylist())
-    assert (mode[region == "원격"] == "online").all() and (region == "원격").any()
+    assert (region == "").any() and (mode == "remote").any()
+    # only remote-only profiles and a few others leave the place out; only online postings have none
+    assert (region[mode != "remote"] == "").mean() < 0.25
+    j_region = np.array(postings.columns["j_region"].to_pylist())
+    j_mode = np.array(postings.columns["j_work_mode"].to_pylist())
+    assert (j_mode[j_region == ""] == "online").all()
     years = np.array(profiles.columns["p_years"].to_pylist())
     assert years.min() == 0 and years.max() <= 15
     assert max(postings.columns["j_min_years"].to_pylist()) <= 10
+    # light goals (study, toy, hackathon) seldom ask for years
+    light = np.isin(postings.columns["j_goal"].to_pylist(), ["study", "toy", "hackathon"])
+    assert (np.array(postings.columns["j_min_years"].to_pylist())[light] <= 2).all()
     assert pc.count_distinct(profiles.columns["profile_text"]).as_py() == 300
+
+
+def test_themes_cycle_through_families_and_hold_out_the_last_groups() -> None:
+    themes = draw_themes(1, DATA, CATALOG)
+    homes = [i for i, f in enumerate(CATALOG.families) if len(f.stacks) > 1]
+    assert sorted(set(themes.family.tolist())) == homes
+    assert themes.unseen.sum() == round(DATA.unseen_group_fraction * DATA.num_groups)
+    assert themes.unseen[-1] and not themes.unseen[0]
 
 
 def test_pools_depend_on_the_seed_only() -> None:
@@ -84,7 +104,7 @@ def test_candidates_are_every_same_group_pair_filed_by_bin(built: tuple) -> None
     assert len(cands.ids) == sizes.sum() == len(np.unique(cands.ids))
     p, j = cands.decode(np.arange(len(cands.ids)))
     assert (profiles.group[p] == postings.group[j]).all()
-    s = score_codes(profiles.codes.take(p), postings.codes.take(j), DATA.rules, CATALOG.remote_code)
+    s = score_codes(profiles.codes, postings.codes, DATA.rules, TABLES, p, j)
     near = near_miss_kind(s.region_match, s.stack_match, s.experience_match, s.capped) > 0
     cell = 2 * score_bin(s.score, DATA.score_bins).astype(np.int64) + near
     expected = np.repeat(np.arange(len(cands.sizes)), cands.sizes)
