@@ -96,10 +96,10 @@ def test_triplets_respect_the_thresholds(root: Path) -> None:
 
     assert (scores("positive") >= cfg.triplets.positive_min_score).all()
     assert (scores("negative") <= cfg.triplets.negative_max_score).all()
-    # every positive is a stored pair; most negatives are the anchor's own pairs too
+    # every positive is a stored pair; many negatives are the anchor's own pairs too
     stored = set(zip(frame["profile_text"], frame["posting_text"], strict=True))
     assert all((a, p) in stored for a, p in zip(t["anchor"], t["positive"], strict=True))
-    assert np.mean([(a, n) in stored for a, n in zip(t["anchor"], t["negative"], strict=True)]) > 0.5
+    assert np.mean([(a, n) in stored for a, n in zip(t["anchor"], t["negative"], strict=True)]) > 0.3
 
 
 def test_train_blocks_hold_every_component_pair_scored_by_the_rules(root: Path) -> None:
@@ -178,3 +178,24 @@ def test_one_giant_component_cannot_be_split() -> None:
 def test_missing_input_says_to_run_generate(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="run the generate stage first"):
         split.main(compose_config(SMALL), tmp_path)
+
+
+def test_groups_with_held_out_forms_stay_out_of_train(root: Path) -> None:
+    train, dev, test = (read(root, name) for name in ("train", "dev", "test"))
+    assert not train["unseen_forms"].any() and not train[["p_unseen", "j_unseen"]].any().any()
+    assert dev["unseen_forms"].any() and test["unseen_forms"].any()
+    assert (~dev["unseen_forms"]).any() or (~test["unseen_forms"]).any()
+
+
+def test_every_stratum_reaches_dev_and_test() -> None:
+    from pipeline.pairs.split import assign_splits
+
+    # 12 strata x 10 components of 10 rows, the last component of each stratum held out
+    component = np.repeat(np.arange(120), 10)
+    stratum = component // 10
+    held = component % 10 == 9
+    split = assign_splits(component, compose_config().data.split, 42, stratum, held)
+    assert set(split[held]) == {1, 2}
+    for s in range(12):
+        assert {1, 2} <= set(split[stratum == s]), s
+    assert np.bincount(split, minlength=3)[0] / len(split) == pytest.approx(0.8, abs=0.05)

@@ -23,8 +23,8 @@ def rows(*pairs: tuple[str, str, float, str]) -> pd.DataFrame:
     for profile, posting, score, kind in pairs:
         near = kind == "near"
         out.append({"profile_text": profile, "posting_text": posting, "score": score,
-                    "region_match": "other" if near else "same",
-                    "stack_match": "exact" if near else "related",
+                    "region_match": "far" if near else "same",
+                    "stack_match": "full" if near else "related",
                     "experience_match": "meets" if near else "far_short", "capped": False})  # fmt: skip
     return pd.DataFrame(out)
 
@@ -66,12 +66,12 @@ def test_edge_cases(pairs: pd.DataFrame, expected: list) -> None:
 
 def _attrs_frame() -> pd.DataFrame:
     """Anchor A (Django, 서울) has a good posting but no negative of its own; B (Swift, 부산) has both."""
-    good = {"j_region": "서울특별시", "j_stacks": ["Django"], "j_min_years": 1, "j_work_mode": "online",
-            "j_goals": ["스터디"], "j_requires_cs": False}  # fmt: skip
-    poor = {**good, "j_region": "부산광역시", "j_stacks": ["Swift"], "j_min_years": 9}
-    a = {"p_region": "서울특별시", "p_stacks": ["Django"], "p_years": 3, "p_work_mode": "online",
-         "p_background": "cs", "p_goals": ["스터디"]}  # fmt: skip
-    b = {**a, "p_region": "부산광역시", "p_stacks": ["Swift"], "p_years": 10}
+    good = {"j_region": "서울", "j_stacks": ["Django"], "j_preferred": [], "j_min_years": 1, "j_max_years": -1,
+            "j_role": "backend", "j_work_mode": "online", "j_goal": "study", "j_requires_cs": False}  # fmt: skip
+    poor = {**good, "j_region": "부산", "j_stacks": ["Swift"], "j_min_years": 9, "j_role": "mobile"}
+    a = {"p_region": "서울", "p_stacks": ["Django"], "p_not_stacks": [], "p_years": 3, "p_role": "backend",
+         "p_work_mode": "any", "p_background": "cs", "p_goals": ["study"]}  # fmt: skip
+    b = {**a, "p_region": "부산", "p_stacks": ["Swift"], "p_years": 10, "p_role": "mobile"}
     frame = pd.DataFrame([
         {"profile_text": "A", "posting_text": "GOOD", **a, **good},
         {"profile_text": "B", "posting_text": "GOOD", **b, **good},
@@ -83,7 +83,7 @@ def _attrs_frame() -> pd.DataFrame:
 
 def test_anchor_without_own_negative_takes_a_rescored_posting_of_its_component() -> None:
     frame = _attrs_frame()
-    assert frame["score"].round(6).tolist() == [1.0, 0.4, 1.0]
+    assert frame["score"].round(6).tolist() == [1.0, 0.3, 1.0]
     assert as_tuples(build_triplets(frame, TRIPLETS)) == [("B", "POOR", "GOOD")]
     rescore = lambda p, j: score_frame(p, j, CFG.data.rules, CATALOG)  # noqa: E731
     triplets = as_tuples(build_triplets(frame, TRIPLETS, rescore))

@@ -38,37 +38,40 @@ def assign_splits(
 ) -> np.ndarray:  # fmt: skip
     """Split index (into SPLITS) per row, whole components at a time; raises if a split stays empty.
 
-    ``stratum`` (per row, e.g. the group's theme family): each stratum is split by the fractions on its
-    own, so dev and test cover every stratum that has enough components. ``held_out`` (per row, e.g.
-    written with surface forms train must not see): such components go to dev and test only, alternating,
-    and count toward their stratum's dev/test share.
+    ``held_out`` (per row, e.g. written with surface forms train must not see): such components go to
+    dev and test only, alternating. ``stratum`` (per row, e.g. the group's theme family): each stratum
+    with at least 3 components gives dev and test one each (held-out ones count), so both cover every
+    stratum. The remaining components fill the splits toward their fractions, largest first.
     """
     sizes = np.bincount(component)
     n = len(sizes)
     tiebreak = stream(seed, _STREAM_SPLIT).permutation(n)
+    order = np.lexsort((tiebreak, -sizes))
     comp_stratum = np.zeros(n, dtype=np.int64)
     if stratum is not None:
         comp_stratum[component] = pd.factorize(stratum, sort=True)[0]
     comp_held = np.zeros(n, dtype=bool)
     if held_out is not None:
         np.logical_or.at(comp_held, component, held_out)
-    fractions_ = np.array([fractions.train, fractions.dev, fractions.test])
-    split_of = np.empty(n, dtype=np.int8)
-    alternate = 0
-    for s in np.unique(comp_stratum):
-        members = np.flatnonzero(comp_stratum == s)
-        members = members[np.lexsort((tiebreak[members], -sizes[members], ~comp_held[members]))]
-        targets = fractions_ * sizes[members].sum()
-        filled = np.zeros(len(SPLITS))
-        for c in members:  # held-out components come first (the sort key above)
-            if comp_held[c]:
-                k = 1 + alternate % 2
-                alternate += 1
-            else:
-                k = int(np.argmax(targets - filled))
-            split_of[c] = k
-            filled[k] += sizes[c]
-    filled = np.bincount(split_of, weights=sizes, minlength=len(SPLITS))
+    split_of = np.full(n, -1, dtype=np.int8)
+    held = order[comp_held[order]]
+    held = held[np.argsort(comp_stratum[held], kind="stable")]
+    split_of[held] = 1 + np.arange(len(held)) % 2  # dev, test, dev, ...
+    if stratum is not None:
+        for s in np.unique(comp_stratum):
+            members = order[comp_stratum[order] == s]
+            if len(members) < 3:
+                continue
+            for k in (1, 2):
+                free = members[split_of[members] == -1]
+                if not (split_of[members] == k).any() and len(free) > 1:
+                    split_of[free[0]] = k
+    targets = np.array([fractions.train, fractions.dev, fractions.test]) * len(component)
+    filled = np.bincount(split_of[split_of >= 0], weights=sizes[split_of >= 0], minlength=len(SPLITS))
+    for c in order[split_of[order] == -1]:
+        k = int(np.argmax(targets - filled))
+        split_of[c] = k
+        filled[k] += sizes[c]
     empty = [SPLITS[k] for k in range(len(SPLITS)) if filled[k] == 0]
     if empty:
         raise UnsplittableError(
