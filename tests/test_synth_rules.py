@@ -147,7 +147,19 @@ CASES = [
     ({}, {"j_min_years": 5}, "f_experience", 1.0, "experience_match", "meets", 1.0, False),
     ({}, {"j_min_years": 6}, "f_experience", 0.5, "experience_match", "slightly_short", 0.925, False),
     ({"p_years": 0}, {"j_min_years": 10}, "f_experience", 0.0, "experience_match", "far_short", 0.4, True),
-    ({}, {"j_min_years": 0, "j_max_years": 3}, "f_experience", 0.3, "experience_match", "over", 0.895, False),
+    ({}, {"j_min_years": 0, "j_max_years": 3}, "f_experience", 0.3, "experience_match", "over", 0.6, True),
+    (
+        {"p_years": 3},
+        {"j_min_years": 0, "j_max_years": 3},
+        "f_experience",
+        1.0,
+        "experience_match",
+        "meets",
+        1.0,
+        False,
+    ),
+    # a posting that requires no stack (hand-written ones may not): met, not unrelated
+    ({}, {"j_stacks": []}, "f_stack", 1.0, "stack_match", "full", 1.0, False),
     (
         {"p_years": 0},
         {"j_min_years": 0, "j_max_years": 0},
@@ -332,6 +344,7 @@ def _reference(p: pd.Series, j: pd.Series) -> float:
         r.caps.remote_vs_offline if p.p_work_mode == "remote" and j.j_work_mode == "offline" else 1.0,
         r.caps.far_offline if far else 1.0,
         r.caps.far_short if far_short else 1.0,
+        r.caps.over_max if exp == r.experience.over and not far_short and gap <= 0 else 1.0,
         r.caps.refused_stack if set(j.j_stacks) & set(p.p_not_stacks) else 1.0,
         r.caps.no_stack if stack == 0 else 1.0,
     ]

@@ -175,6 +175,7 @@ class CapRules(Section):
     remote_vs_offline: Fraction  # a remote-only profile and an offline posting
     far_offline: Fraction  # an offline or hybrid posting in another area than the profile's location
     far_short: Fraction  # experience short by more than slightly_short_years
+    over_max: Fraction  # more years than the posting's upper bound (신입~2년 and a 9-year senior)
     refused_stack: Fraction  # the posting requires a stack the profile says it does not use
     no_stack: Fraction  # no required stack earns any credit (unrelated stacks)
 

@@ -292,7 +292,9 @@ def _check(raw: _CatalogFile, c: _Checker) -> None:
         names = [entry.name for entry in getattr(raw, kind)]
         for i, name in enumerate(names):
             if names.index(name) != i:
-                raise c.fail(f"{kind}.{i}.name", name, f"a name not already used by {kind}.{names.index(name)}")
+                raise c.fail(
+                    f"{kind}.{i}.name", name, f"a name not already used by {kind}.{names.index(name)}"
+                )
     if UNKNOWN_ROLE in roles:
         raise c.fail("roles", UNKNOWN_ROLE, f"role names other than {UNKNOWN_ROLE!r} (the unknown role)")
     places: dict[str, str] = {}

@@ -18,9 +18,10 @@ Factors:
 * goals: the posting's goal is one the profile wants, a related one, another, or the profile names none.
 
 Caps (hard constraints): CS major required but the profile says 비전공; a remote-only profile and an offline
-posting; an offline or hybrid posting in another area; far-short experience; a required stack the profile
-refuses; no credit for any required stack. Everything is numpy over arrays of codes, so scoring a
-1000 x 1000 cross product is a few vectorised passes.
+posting; an offline or hybrid posting in another area; far-short experience; more years than the posting's
+upper bound (a senior for a 신입-only post); a required stack the profile refuses; no credit for any required
+stack. Everything is numpy over arrays of codes, so scoring a 1000 x 1000 cross product is a few vectorised
+passes.
 """
 
 from __future__ import annotations
@@ -187,6 +188,7 @@ def score_codes(
     f_work_mode = mode_table[p_mode, j_mode]
 
     f_stack, n_req, n_full = _mean_credit(profiles.credit, pi, required)
+    f_stack = np.where(n_req > 0, f_stack, 1.0)  # nothing required: the requirement is met
     stack = np.select([n_full == n_req, n_full > 0, f_stack > 0], [0, 1, 2], default=3).astype(np.int8)
     f_preferred, n_pref, _ = _mean_credit(profiles.credit, pi, preferred)
     f_preferred = np.where(n_pref > 0, f_preferred, 0.0)
@@ -227,6 +229,7 @@ def score_codes(
         ((p_mode == _REMOTE) & (j_mode == _OFFLINE_J), c.remote_vs_offline),
         (region == 2, c.far_offline),
         (experience == 2, c.far_short),
+        (experience == 3, c.over_max),
         (refused, c.refused_stack),
         (stack == 3, c.no_stack),
     ):
