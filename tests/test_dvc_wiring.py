@@ -110,9 +110,13 @@ def test_no_dependency_is_code_the_stage_never_imports(name: str) -> None:
         assert not unused, f"dvc.yaml stage {name!r} lists {dep.relative_to(ROOT)} but never runs {unused}"
 
 
+# Configured paths that no stage writes: files the repository ships, each some stage's dependency.
+INPUT_PATHS = {"realtext"}
+
+
 def test_outputs_are_the_configured_paths() -> None:
     """Every stage output in dvc.yaml is a ``${paths.*}`` of conf/paths (one owner), and every configured
-    path is some stage's output (the checkpoints, outside DVC, aside)."""
+    path is some stage's output (the checkpoints, outside DVC, and the shipped inputs aside)."""
     declared: set[str] = set()
     for name, stage in STAGES.items():
         for kind in ("outs", "metrics", "plots"):
@@ -120,8 +124,15 @@ def test_outputs_are_the_configured_paths() -> None:
                 path = next(iter(entry)) if isinstance(entry, dict) else entry
                 assert path.startswith("${paths."), f"{name}: {kind} {path!r} is not a configured path"
                 declared.add(path[len("${paths.") : path.index("}")])
-    configured = set(PARAMS["paths"]) - {"checkpoints"}
+    configured = set(PARAMS["paths"]) - {"checkpoints"} - INPUT_PATHS
     assert declared == configured
+
+
+def test_shipped_inputs_are_dependencies_and_in_the_repository() -> None:
+    deps = {d for stage in STAGES.values() for d in stage.get("deps", [])}
+    for key in INPUT_PATHS:
+        assert f"${{paths.{key}}}" in deps, f"no stage lists ${{paths.{key}}} as a dependency"
+        assert (ROOT / PARAMS["paths"][key]).exists(), key
 
 
 def test_generate_does_not_read_split_settings() -> None:

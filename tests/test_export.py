@@ -259,6 +259,59 @@ def test_model_card_is_the_trainers_card_with_the_export_sections(tiny_trained_m
     assert at("### Framework Versions") < at("### Export Framework Versions") < at("## Citation")
 
 
+def test_card_lists_realtext_and_seen_unseen_metrics_in_their_own_tables() -> None:
+    """The hand-written set and the seen/unseen split each get a table (base, fine-tuned, delta) and a line
+    saying what they are; the test-split table keeps the rest. No Trainer card needed: a bare one will do."""
+    from pipeline.release.card import CardInputs, build_model_card
+
+    extra = {
+        "realtext_ndcg@10": (0.314159, 0.402718),
+        "realtext_mrr@10": (0.271828, 0.333111),
+        "realtext_sts_spearman_cosine": (0.161803, 0.223606),
+        "sts_spearman_cosine_seen": (0.577215, 0.693147),
+        "sts_spearman_cosine_unseen": (0.141421, 0.173205),
+        "ndcg@10_seen": (0.618033, 0.707106),
+        "ndcg@10_unseen": None,  # no unseen query had a relevant posting: null in eval.json
+    }
+    metrics = json.loads(json.dumps(EVAL_METRICS))
+    for name, values in extra.items():
+        b, f = values or (None, None)
+        metrics["base"][name], metrics["finetuned"][name] = b, f
+        metrics["delta"][name] = None if values is None else round(f - b, 6)
+    metrics["info"]["realtext"] = {"n_profiles": 50, "n_postings": 104}
+    inputs = CardInputs(
+        cfg=compose_config([]),
+        eval_metrics=metrics,
+        data_metrics={},
+        split_metrics={},
+        parity={},
+        onnx_files={},
+        versions={},
+        model_ref="data/export/model",
+    )
+    card = build_model_card("---\nlanguage: ko\n---\n\n## Evaluation\n\n## Training Details\n", inputs)
+    sections = {}
+    for block in card.split("\n### ")[1:]:
+        title, _, body = block.partition("\n")
+        sections[title] = body
+    test, forms = (
+        sections["Base model vs fine-tuned (test split)"],
+        sections["Seen vs unseen surface forms (test split)"],
+    )
+    realtext = sections["Hand-written Korean texts (realtext)"]
+    assert "| recall@5 |" in test and "realtext_" not in test and "_seen" not in test
+    assert "50 profiles and 104 postings written by hand" in realtext and "never trained on" in realtext
+    assert "scored by the project's matching rules" in realtext
+    for name, values in extra.items():
+        row = next(line for line in card.splitlines() if line.startswith(f"| {name} |"))
+        assert row in (realtext if name.startswith("realtext_") else forms)
+        if values is None:
+            assert row == f"| {name} | - | - | - |"
+        else:
+            b, f = values
+            assert row == f"| {name} | {b:.4f} | {f:.4f} | {f - b:.4f} |"
+
+
 # --- slow: the stage end to end ---------------------------------------------------------------------------
 
 

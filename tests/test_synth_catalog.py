@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,8 +46,10 @@ def test_locations_are_suamdogwon_heavy_and_each_in_an_area(catalog: Catalog) ->
 
 @pytest.mark.parametrize(
     ("place", "location"),
-    [("판교", "경기 남부"), ("분당", "경기 남부"), ("수원", "경기 남부"), ("일산", "경기 북부"), ("해운대", "부산"),
-     ("센텀", "부산"), ("송도", "인천"), ("청라", "인천"), ("유성", "대전"), ("대덕", "대전"), ("강남", "서울"),
+    [("판교", "경기 남부"), ("분당", "경기 남부"), ("수원", "경기 남부"), ("일산", "경기 북부"), ("해운대",
+        "부산"),
+     ("센텀", "부산"), ("송도", "인천"), ("청라", "인천"), ("유성", "대전"), ("대덕", "대전"), ("강남",
+         "서울"),
      ("성수", "서울"), ("마곡", "서울"), ("서울시", "서울")],
 )  # fmt: skip
 def test_districts_and_landmarks_name_their_location(catalog: Catalog, place: str, location: str) -> None:
@@ -81,7 +82,8 @@ def test_no_ambiguous_or_unnatural_aliases(catalog: Catalog) -> None:
 
 def test_frameworks_are_linked_to_what_they_are_built_on(catalog: Catalog) -> None:
     index = {name: i for i, name in enumerate(catalog.stack_names)}
-    for a, b in (("Next.js", "React"), ("Spring Boot", "Java"), ("Spring Boot", "Kotlin"), ("Django", "Python"),
+    for a, b in (("Next.js", "React"), ("Spring Boot", "Java"), ("Spring Boot", "Kotlin"), ("Django",
+        "Python"),
                  ("Unity", "C#"), ("Flutter", "Dart")):  # fmt: skip
         assert catalog.uses[index[a], index[b]] and catalog.uses[index[b], index[a]]
     assert not catalog.uses[index["Django"], index["Flask"]]
@@ -134,7 +136,8 @@ _DELETE = object()
         (_set("goals", _DELETE), "goals", "Field required"),
         (_set("colours", ["red"]), "colours", "Extra inputs"),
         (_set("locations.1.name", "서울"), "locations.1.name", "not already used by locations.0"),
-        (_set("locations.2.landmarks", ["판교"]), "locations.2.landmarks.0", "not already used by locations.1"),
+        (_set("locations.2.landmarks", ["판교"]), "locations.2.landmarks.0",
+            "not already used by locations.1"),
         (_set("locations.0.forms", []), "locations.0.forms", "at least 1"),
         (_set("locations.0.name", " 서울"), "locations.0.name", "pattern"),
         (_set("locations.0.area", "달나라"), "locations.0.area", "an area of this catalog"),
@@ -147,7 +150,8 @@ _DELETE = object()
         (_set("stack_families.0.related", ["blockchain"]), "stack_families.0.related.0", "another family"),
         (_set("stack_families.0.related", ["ml"]), "stack_families.0.related", "symmetric"),
         (_set("stack_families.0.role", "cto"), "stack_families.0.role", "a role of this catalog"),
-        (_set("stack_families.0.stacks.1.uses", ["Cobol"]), "stack_families.0.stacks.1.uses.0", "another stack"),
+        (_set("stack_families.0.stacks.1.uses", ["Cobol"]), "stack_families.0.stacks.1.uses.0",
+            "another stack"),
         (_set("roles.0.name", "other"), "roles", "the unknown role"),
         (_set("experience_levels.1.min_years", 2), "experience_levels.1.min_years", "contiguous"),
         (_set("experience_levels.0.max_years", "zero"), "experience_levels.0.max_years", "integer"),

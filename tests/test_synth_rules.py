@@ -247,7 +247,8 @@ def _frames(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         return [list(rng.choice(pool, size=rng.integers(lo, hi + 1), replace=False)) for _ in range(n)]
 
     p = pd.DataFrame({
-        "p_region": rng.choice(places, n), "p_stacks": pick_set(stacks, 1, 3), "p_not_stacks": pick_set(stacks, 0, 1),
+        "p_region": rng.choice(places, n), "p_stacks": pick_set(stacks, 1, 3),
+            "p_not_stacks": pick_set(stacks, 0, 1),
         "p_years": rng.integers(0, 16, n), "p_role": rng.choice(roles, n),
         "p_work_mode": rng.choice(PROFILE_MODES, n), "p_background": rng.choice(BACKGROUNDS, n),
         "p_goals": pick_set(goals, 0, 2),
@@ -256,9 +257,11 @@ def _frames(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         [s for s in no if s not in st] for st, no in zip(p.p_stacks, p.p_not_stacks, strict=True)
     ]
     j = pd.DataFrame({
-        "j_region": rng.choice(places, n), "j_stacks": pick_set(stacks, 1, 3), "j_preferred": pick_set(stacks, 0, 2),
+        "j_region": rng.choice(places, n), "j_stacks": pick_set(stacks, 1, 3),
+            "j_preferred": pick_set(stacks, 0, 2),
         "j_min_years": rng.integers(0, 11, n), "j_max_years": rng.choice([-1, -1, 2, 5, 8], n),
-        "j_role": rng.choice(roles, n), "j_work_mode": rng.choice(POSTING_MODES, n), "j_goal": rng.choice(goals, n),
+        "j_role": rng.choice(roles, n), "j_work_mode": rng.choice(POSTING_MODES, n),
+            "j_goal": rng.choice(goals, n),
         "j_requires_cs": rng.random(n) < 0.3,
     })  # fmt: skip
     return p, j

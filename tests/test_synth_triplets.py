@@ -66,8 +66,10 @@ def test_edge_cases(pairs: pd.DataFrame, expected: list) -> None:
 
 def _attrs_frame() -> pd.DataFrame:
     """Anchor A (Django, 서울) has a good posting but no negative of its own; B (Swift, 부산) has both."""
-    good = {"j_region": "서울", "j_stacks": ["Django"], "j_preferred": [], "j_min_years": 1, "j_max_years": -1,
-            "j_role": "backend", "j_work_mode": "online", "j_goal": "study", "j_requires_cs": False}  # fmt: skip
+    good = {"j_region": "서울", "j_stacks": ["Django"], "j_preferred": [], "j_min_years": 1,
+        "j_max_years": -1,
+            "j_role": "backend", "j_work_mode": "online", "j_goal": "study",
+                "j_requires_cs": False}  # fmt: skip
     poor = {**good, "j_region": "부산", "j_stacks": ["Swift"], "j_min_years": 9, "j_role": "mobile"}
     a = {"p_region": "서울", "p_stacks": ["Django"], "p_not_stacks": [], "p_years": 3, "p_role": "backend",
          "p_work_mode": "any", "p_background": "cs", "p_goals": ["study"]}  # fmt: skip

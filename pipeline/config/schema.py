@@ -494,8 +494,9 @@ class ExportConfig(Section):
 
 
 class PathsConfig(Section):
-    """Every output path of the pipeline, relative to the repository root (conf/paths/default.yaml); dvc.yaml
-    reads the same values (``${paths.*}``), so code and wiring cannot disagree."""
+    """Every output path of the pipeline, and the hand-written evaluation set it reads, relative to the
+    repository root (conf/paths/default.yaml); dvc.yaml reads the same values (``${paths.*}``), so code and
+    wiring cannot disagree."""
 
     validated: RelPath  # validate: the stamp every stage depends on
     generated: RelPath  # generate: the pairs
@@ -511,6 +512,7 @@ class PathsConfig(Section):
     eval_plots: RelPath
     export_model: RelPath
     export_metrics: RelPath
+    realtext: RelPath  # an input: the hand-written set evaluate scores both models on (realtext/README.md)
 
     def under(self, root: Path | str) -> "PathsConfig":
         """The same paths below ``root`` (a test's work dir; stages run in the repository root)."""

@@ -19,11 +19,15 @@ from pipeline.evaluation.retrieval import (
     graded_gains,
 )
 from pipeline.evaluation.sts import read_sts_file, sts_name
-from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS
+from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS, score_frame
 
 
 def log(msg: str) -> None:
     print(f"evaluate: {msg}", file=sys.stderr, flush=True)
+
+
+# Generated test pairs say whether their group was written with surface forms train never saw.
+UNSEEN = "unseen_forms"
 
 
 # What the split stage writes for synthetic and external data alike (the attributes only for synthetic).
@@ -34,7 +38,7 @@ PAIR_COLUMNS = ("profile_id", "posting_id", "profile_text", "posting_text", "sco
 class EvalData:
     """Everything both models are scored on; built once, model-independent."""
 
-    source: str  # "synthetic" (rule attributes present) or "external"
+    source: str  # "synthetic" (rule attributes present), "external", or "realtext" (the hand-written set)
     query_ids: list[Any]
     query_texts: list[str]
     doc_ids: list[Any]
@@ -44,6 +48,8 @@ class EvalData:
     # and, for synthetic data, the factor columns.
     analysis: pd.DataFrame
     info: dict[str, Any] = field(default_factory=dict)
+    # Per query: its profile's group was written with surface forms train never saw (None: not known).
+    query_unseen: np.ndarray | None = None
 
 
 def load_test_pairs(path: Path | str) -> tuple[pd.DataFrame, str]:
@@ -77,10 +83,10 @@ def _unique(pairs: pd.DataFrame, id_col: str) -> pd.DataFrame:
     )
 
 
-def _rule_scores(profiles: pd.DataFrame, postings: pd.DataFrame, cfg: Config) -> pd.DataFrame:
-    """score_frame over the full profile x posting cross product, profile-major (row = qi * D + di)."""
+def rule_scores(profiles: pd.DataFrame, postings: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """score_frame over the full profile x posting cross product, profile-major (row = qi * D + di), with
+    ``data.rules`` and ``data.catalog``."""
     from pipeline.synth.catalog import load_catalog
-    from pipeline.synth.rules import score_frame
 
     n_q, n_d = len(profiles), len(postings)
     p_cols = [c for c in profiles.columns if c.startswith("p_")]
@@ -104,7 +110,7 @@ def build_eval_data(pairs: pd.DataFrame, source: str, cfg: Config) -> EvalData:
     info: dict[str, Any] = {"source": source}
 
     if source == "synthetic":
-        scored = _rule_scores(profiles, postings, cfg)
+        scored = rule_scores(profiles, postings, cfg)
         scores = scored["score"].to_numpy(dtype=np.float64).reshape(n_q, n_d)
         qi, di = np.repeat(np.arange(n_q), n_d), np.tile(np.arange(n_d), n_q)
         analysis = pd.DataFrame(
@@ -142,6 +148,12 @@ def build_eval_data(pairs: pd.DataFrame, source: str, cfg: Config) -> EvalData:
             "factor_analysis": f"skipped: external data without rule attributes ({missing[0]}, ...)",
         }
 
+    query_unseen = None
+    if UNSEEN in pairs.columns:
+        # A profile's pairs all lie in its group; any() only guards against a mixed column.
+        flags = pairs.groupby("query_id")[UNSEEN].any()
+        query_unseen = flags.reindex(profiles["query_id"]).to_numpy(dtype=bool)
+        info["n_queries_unseen"] = int(query_unseen.sum())
     relevant = graded_gains(scores, cfg.eval.relevance_threshold) > 0
     info |= {
         "n_test_pairs": len(pairs),
@@ -160,6 +172,7 @@ def build_eval_data(pairs: pd.DataFrame, source: str, cfg: Config) -> EvalData:
         scores=scores,
         analysis=analysis,
         info=info,
+        query_unseen=query_unseen,
     )
 
 

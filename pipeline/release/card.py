@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.release.plots import card_images_md
 
+REALTEXT_PREFIX = "realtext_"  # the evaluate stage's metrics on the hand-written set (realtext/)
+
 if TYPE_CHECKING:
     from pipeline.config import Config
     from pipeline.release.plots import CardImage
@@ -139,22 +141,60 @@ def _usage_md(inputs: CardInputs) -> str:
     return "\n".join(lines)
 
 
+def _metric_group(name: str) -> str:
+    """Which table of the card a metric of ``metrics/eval.json`` goes to."""
+    if name.startswith(REALTEXT_PREFIX):
+        return "realtext"
+    if name.endswith(("_seen", "_unseen")):
+        return "forms"
+    return "test"
+
+
 def _evaluation_md(inputs: CardInputs) -> str:
     ev = inputs.eval_metrics
     base, tuned, delta = (flatten_metrics(ev.get(k, {})) for k in ("base", "finetuned", "delta"))
     parts: list[str] = []
     names = list(dict.fromkeys([*tuned, *base, *delta]))
-    if names:
-        rows = [[n, base.get(n, "-"), tuned.get(n, "-"), delta.get(n, "-")] for n in names]
+    groups: dict[str, list[list[Any]]] = {group: [] for group in ("test", "forms", "realtext")}
+    for n in names:
+        groups[_metric_group(n)].append([n, base.get(n, "-"), tuned.get(n, "-"), delta.get(n, "-")])
+    header = ["Metric", "Base", "Fine-tuned", "Delta"]
+    threshold = fmt(inputs.cfg.eval.relevance_threshold)
+    if groups["test"]:
         parts += [
             "### Base model vs fine-tuned (test split)",
             "",
             "From `metrics/eval.json` (the evaluate stage). A posting is relevant to a profile when its "
-            f"rule score is at least {fmt(inputs.cfg.eval.relevance_threshold)}.",
+            f"rule score is at least {threshold}.",
             "",
-            _table(["Metric", "Base", "Fine-tuned", "Delta"], rows),
+            _table(header, groups["test"]),
             "",
         ]
+    if groups["forms"]:
+        parts += [
+            "### Seen vs unseen surface forms (test split)",
+            "",
+            "Test pairs whose group was written with clause variants and a register that training never "
+            "saw (`unseen`) against the rest (`seen`): STS over those pairs, NDCG@10 over those groups' "
+            "profiles.",
+            "",
+            _table(header, groups["forms"]),
+            "",
+        ]
+    if groups["realtext"]:
+        counts = ev.get("info", {}).get("realtext", {})
+        size = f"{counts.get('n_profiles', '?')} profiles and {counts.get('n_postings', '?')} postings"
+        parts += [
+            "### Hand-written Korean texts (realtext)",
+            "",
+            f"{size} written by hand in the styles developers actually use (boards, chats, resumes, job "
+            "sites), never trained on, scored by the project's matching rules on every profile x posting "
+            f"(relevant: rule score at least {threshold}).",
+            "",
+            _table(header, groups["realtext"]),
+            "",
+        ]
+    if names:
         info = flatten_metrics(ev.get("info", {}))
         if info:
             parts += [
