@@ -169,8 +169,8 @@ def test_factor_error_table_gaps_per_bucket() -> None:
     frame = pd.DataFrame(
         {
             "score": [1.0, 0.8, 0.2, 0.0],
-            "region_match": ["same", "remote", "other", "other"],
-            "stack_match": ["exact", "exact", "unrelated", "related"],
+            "region_match": ["same", "near", "far", "far"],
+            "stack_match": ["full", "full", "unrelated", "related"],
             "experience_match": ["meets", "meets", "far_short", "meets"],
             "capped": [False, False, True, True],
         }
@@ -179,18 +179,18 @@ def test_factor_error_table_gaps_per_bucket() -> None:
     tuned = np.array([1.0, 0.7, 0.3, 0.1])
     table = factor_error_table(frame, {"base": base, "finetuned": tuned})
     row = table.set_index(["factor", "level", "model"])
-    # region=other holds rows 2 and 3: base gaps 0.7 and 0.9; fine-tuned gaps 0.1 and 0.1.
-    assert row.loc[("region", "other", "base"), "count"] == 2
-    assert row.loc[("region", "other", "base"), "mean_gap"] == pytest.approx(0.8)
-    assert row.loc[("region", "other", "finetuned"), "mean_abs_gap"] == pytest.approx(0.1)
-    # stack=exact holds rows 0 and 1: fine-tuned gaps 0.0 and -0.1: mean -0.05, mean |gap| 0.05.
-    assert row.loc[("stack", "exact", "finetuned"), "mean_gap"] == pytest.approx(-0.05)
-    assert row.loc[("stack", "exact", "finetuned"), "mean_abs_gap"] == pytest.approx(0.05)
+    # region=far holds rows 2 and 3: base gaps 0.7 and 0.9; fine-tuned gaps 0.1 and 0.1.
+    assert row.loc[("region", "far", "base"), "count"] == 2
+    assert row.loc[("region", "far", "base"), "mean_gap"] == pytest.approx(0.8)
+    assert row.loc[("region", "far", "finetuned"), "mean_abs_gap"] == pytest.approx(0.1)
+    # stack=full holds rows 0 and 1: fine-tuned gaps 0.0 and -0.1: mean -0.05, mean |gap| 0.05.
+    assert row.loc[("stack", "full", "finetuned"), "mean_gap"] == pytest.approx(-0.05)
+    assert row.loc[("stack", "full", "finetuned"), "mean_abs_gap"] == pytest.approx(0.05)
     assert row.loc[("hard_constraint", "hit", "base"), "mean_score"] == pytest.approx(0.1)
     assert row.loc[("experience", "meets", "base"), "count"] == 3
     # Levels in display order, absent ones left out, both models per bucket, labels pairing them.
     regions = table[(table.factor == "region") & (table.model == "base")].level.tolist()
-    assert regions == ["same", "remote", "other"]
+    assert regions == ["same", "near", "far"]
     assert ("experience", "slightly_short", "base") not in row.index
     assert "region=same | finetuned" in set(table.label)
     assert len(table) == 2 * (3 + 3 + 2 + 2)
