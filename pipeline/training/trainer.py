@@ -186,6 +186,12 @@ def train(cfg: Config, paths: PathsConfig | None = None) -> dict[str, Any]:
         summary = {
             "dev_spearman_cosine": final[f"eval_{DEV_NAME}_spearman_cosine"],
             "dev_pearson_cosine": final[f"eval_{DEV_NAME}_pearson_cosine"],
+            # dev pairs written in surface forms train saw / never saw (generated data only)
+            **{
+                f"dev_spearman_cosine_{kind}": final[key]
+                for kind in ("seen", "unseen")
+                if (key := f"eval_{DEV_NAME}_spearman_cosine_{kind}") in final
+            },
             "train_loss": output.training_loss,
             "train_runtime_s": output.metrics["train_runtime"],
             "train_samples_per_second": output.metrics["train_samples_per_second"],

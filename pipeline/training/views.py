@@ -64,8 +64,18 @@ def load_train_dataset(cfg: Config, split_dir: Path) -> datasets.Dataset:
     return datasets.Dataset.from_pandas(df, preserve_index=False)
 
 
+UNSEEN = "unseen_forms"  # generated pairs: the group is written with forms train never saw
+
+
 def dev_texts(split_dir: Path) -> pd.DataFrame:
-    return read_split(split_dir, "dev", ["profile_text", "posting_text", "score"])
+    """The dev pairs, with ``unseen_forms`` when the split has it (generated data)."""
+    import pyarrow.parquet as pq
+
+    columns = ["profile_text", "posting_text", "score"]
+    path = split_dir / "dev.parquet"
+    if path.exists() and UNSEEN in pq.read_schema(path).names:
+        columns.append(UNSEEN)
+    return read_split(split_dir, "dev", columns)
 
 
 def dev_evaluator(
@@ -83,12 +93,34 @@ def dev_evaluator(
     texts come from the training cache, so an evaluation runs only the trainable layers (the same function:
     the cache computes in eval mode).
     """
+    import numpy as np
     import torch
     from sentence_transformers.sentence_transformer.evaluation import EmbeddingSimilarityEvaluator
 
     df = dev_texts(split_dir)
+    unseen = df[UNSEEN].to_numpy(dtype=bool) if UNSEEN in df else None
+    embedded: dict[int, np.ndarray] = {}  # the last profile (1) and posting (2) embeddings, per pair
 
     class PromptedSimilarityEvaluator(EmbeddingSimilarityEvaluator):
+        def __call__(self, model, output_path=None, epoch=-1, steps=-1):  # type: ignore[no-untyped-def]
+            """The library's metrics, plus spearman on the pairs written in seen and in held-out forms
+            (``dev_spearman_cosine_seen`` / ``_unseen``), from the same embeddings."""
+            from scipy.stats import spearmanr
+
+            metrics = super().__call__(model, output_path, epoch, steps)
+            if unseen is not None:
+                a, b = embedded[1], embedded[2]
+                cos = (a * b).sum(axis=1) / np.maximum(
+                    np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-12
+                )
+                labels = np.asarray(self.scores)
+                for name, rows in (("seen", ~unseen), ("unseen", unseen)):
+                    if rows.sum() > 1:
+                        metrics[f"{self.name}_spearman_cosine_{name}"] = float(
+                            spearmanr(labels[rows], cos[rows])[0]
+                        )
+            return metrics
+
         def embed_inputs(self, model, sentences, **kwargs):  # type: ignore[no-untyped-def]
             # Profiles are encoded as queries and postings as documents, as at training and serving time.
             name = QUERY_PROMPT if sentences is self.sentences1 else DOCUMENT_PROMPT
@@ -104,7 +136,9 @@ def dev_evaluator(
             else:
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                     embeddings = encode_texts(model, unique, desc, batch_size=self.batch_size, **kwargs)
-            return embeddings[[index[text] for text in sentences]]
+            out = embeddings[[index[text] for text in sentences]]
+            embedded[1 if sentences is self.sentences1 else 2] = np.asarray(out, dtype=np.float32)
+            return out
 
     return PromptedSimilarityEvaluator(
         df.profile_text.tolist(),
