@@ -24,6 +24,8 @@ Design:
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -60,7 +62,8 @@ _CANDIDATE_CHUNK = 1 << 18  # candidates scored at once while building the pool 
 # Goals of postings (name: weight); names the catalog lacks are skipped, others get weight 1.
 _GOAL_WEIGHTS = {"study": 0.15, "toy": 0.08, "side_project": 0.22, "startup": 0.12, "job": 0.28,
                  "freelance": 0.1, "hackathon": 0.05}  # fmt: skip
-_UNIFORMS = 24  # random numbers per entity for its attributes (a fixed count keeps streams aligned)
+_UNIFORMS = 32  # random numbers per entity for its attributes (a fixed count keeps streams aligned)
+_HALVES = itertools.repeat(0.5)
 
 # Independent random streams: a stream's numbers do not change when another stream draws more.
 _THEMES, _PROFILES, _POSTINGS, _SHUFFLE, _BLOCKS = range(5)
@@ -81,10 +84,6 @@ class Themes:
     family: np.ndarray  # (G,) home family index
     pool: list[list[int]]  # per group: the stacks of its theme (home family, a related one, their bases)
     unseen: np.ndarray  # (G,) bool: written with held-out forms
-
-
-def _weighted(u: float, cumulative: np.ndarray) -> int:
-    return min(int(np.searchsorted(cumulative, u, side="right")), len(cumulative) - 1)
 
 
 def draw_themes(seed: int, data: DataConfig, catalog: Catalog) -> Themes:
@@ -122,114 +121,98 @@ class EntityPool:
         return len(self.group)
 
 
-class _Draw:
-    """One entity's uniforms, consumed in order (a fixed number per entity keeps the stream aligned)."""
+Uniform = Callable[[], float]  # the next of an entity's uniforms (a C-level iterator: this runs per entity)
 
-    __slots__ = ("i", "u")
 
-    def __init__(self, u: list[float]) -> None:
-        self.u, self.i = u, 0
-
-    def __call__(self) -> float:
-        self.i += 1
-        return self.u[self.i - 1] if self.i <= len(self.u) else 0.5
-
-    def chance(self, p: float) -> bool:
-        return self() < p
-
-    def index(self, n: int) -> int:
-        return min(int(self() * n), n - 1)
-
-    def choice(self, options: Sequence[int]) -> int:
-        return options[self.index(len(options))]
+def _index(u: Uniform, n: int) -> int:
+    return min(int(u() * n), n - 1)
 
 
 class _Vocab:
     """Catalog lookups the draws need, built once."""
 
     def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
-        self.loc_cum = np.cumsum(catalog.location_weights)
+        self.loc_cum = np.cumsum(catalog.location_weights).tolist()
         levels = catalog.experience_levels
-        self.level_cum = np.cumsum([lv.weight for lv in levels]) / sum(lv.weight for lv in levels)
+        self.level_cum = (np.cumsum([lv.weight for lv in levels]) / sum(lv.weight for lv in levels)).tolist()
         self.levels = [(lv.min_years, lv.max_years) for lv in levels]
         self.role_of = [int(catalog.family_role[f]) for f in catalog.family_of]
         roles = catalog.role_names
         self.fullstack = roles.index("fullstack") if "fullstack" in roles else -1
-        self.backend = roles.index("backend") if "backend" in roles else -1
-        self.frontend = roles.index("frontend") if "frontend" in roles else -1
+        self.web = {roles.index(r) for r in ("backend", "frontend") if r in roles}
         weights = [_GOAL_WEIGHTS.get(g.name, 1.0) for g in catalog.goals]
-        self.goal_cum = np.cumsum(weights) / sum(weights)
+        self.goal_cum = (np.cumsum(weights) / sum(weights)).tolist()
         self.light = [g.light for g in catalog.goals]
         self.n_stacks = len(catalog.stacks)
 
-    def role(self, stacks: list[int], d: _Draw) -> int:
+    @staticmethod
+    def weighted(u: Uniform, cumulative: list[float]) -> int:
+        return min(bisect.bisect_right(cumulative, u()), len(cumulative) - 1)
+
+    def role(self, stacks: list[int], u: Uniform) -> int:
+        """The main stack's role; a backend + frontend mix is usually 풀스택."""
         roles = {self.role_of[s] for s in stacks}
-        if self.fullstack >= 0 and {self.backend, self.frontend} <= roles and d.chance(0.7):
+        if self.fullstack >= 0 and len(self.web) == 2 and self.web <= roles and u() < 0.7:
             return self.fullstack
         return self.role_of[stacks[0]]
 
     def stacks(
-        self, d: _Draw, theme: list[int], k: int, affinity: float, avoid: Sequence[int] = ()
+        self, u: Uniform, theme: list[int], k: int, affinity: float, avoid: Sequence[int] = ()
     ) -> list[int]:
+        """Up to ``k`` distinct stacks: from the theme with probability ``affinity``, else any."""
         out: list[int] = []
         for _ in range(k):
-            s = d.choice(theme) if d.chance(affinity) else d.index(self.n_stacks)
+            s = theme[_index(u, len(theme))] if u() < affinity else _index(u, self.n_stacks)
             if s not in out and s not in avoid:
                 out.append(s)
         return out
 
 
-def _profile(v: _Vocab, d: _Draw, data: DataConfig, home_loc: int, theme: list[int]) -> tuple[Any, ...]:
-    mode_u = d()
-    mode = (
-        0
-        if mode_u < data.remote_fraction
-        else 2
-        if mode_u < data.remote_fraction + data.offline_fraction
-        else 1
-    )
-    loc = home_loc if d.chance(data.group_affinity) else _weighted(d(), v.loc_cum)
-    stated = d.chance(0.5) if mode == 0 else not d.chance(data.unstated_region_fraction)
+def _profile(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list[int]) -> tuple[Any, ...]:
+    mode_u = u()
+    remote, offline = data.remote_fraction, data.offline_fraction
+    mode = 0 if mode_u < remote else 2 if mode_u < remote + offline else 1  # PROFILE_MODES order
+    loc = home_loc if u() < data.group_affinity else v.weighted(u, v.loc_cum)
+    stated = u() < 0.5 if mode == 0 else u() >= data.unstated_region_fraction
     region = loc if stated else NOWHERE
-    stacks = v.stacks(d, theme, 1 + d.index(data.max_stacks_per_profile), data.group_affinity)
+    stacks = v.stacks(u, theme, 1 + _index(u, data.max_stacks_per_profile), data.group_affinity)
     if not stacks:
-        stacks = [d.choice(theme)]
-    refuse = v.stacks(d, theme, 1, 1.0, avoid=stacks) if d.chance(data.not_stacks_fraction) else []
-    lo, hi = v.levels[_weighted(d(), v.level_cum)]
-    years = lo + d.index(hi - lo + 1)
-    background = 2 if d.chance(data.unknown_background_fraction) else d.index(2)
+        stacks = [theme[_index(u, len(theme))]]
+    refuse = v.stacks(u, theme, 1, 1.0, avoid=stacks) if u() < data.not_stacks_fraction else []
+    lo, hi = v.levels[v.weighted(u, v.level_cum)]
+    years = lo + _index(u, hi - lo + 1)
+    background = 2 if u() < data.unknown_background_fraction else _index(u, 2)
     goals: list[int] = []
-    if not d.chance(data.unstated_goals_fraction):
-        for _ in range(1 + d.index(data.max_goals)):
-            g = _weighted(d(), v.goal_cum)
+    if u() >= data.unstated_goals_fraction:
+        for _ in range(1 + _index(u, data.max_goals)):
+            g = v.weighted(u, v.goal_cum)
             if g not in goals:
                 goals.append(g)
-    return region, stacks, refuse, years, v.role(stacks, d), mode, background, goals
+    return region, stacks, refuse, years, v.role(stacks, u), mode, background, goals
 
 
-def _posting(v: _Vocab, d: _Draw, data: DataConfig, home_loc: int, theme: list[int]) -> tuple[Any, ...]:
-    mode_u = d()
+def _posting(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list[int]) -> tuple[Any, ...]:
+    mode_u = u()
     online, hybrid = data.online_fraction, data.hybrid_fraction
     mode = 0 if mode_u < online else 2 if mode_u < online + hybrid else 1  # POSTING_MODES order
-    loc = home_loc if d.chance(data.group_affinity) else _weighted(d(), v.loc_cum)
-    region = NOWHERE if mode == 0 and d.chance(0.7) else loc
-    goal = _weighted(d(), v.goal_cum)
-    # Coherent requirements: the main stack, then siblings or the bases it is built on.
-    main = d.choice(theme) if d.chance(data.group_affinity) else d.index(v.n_stacks)
-    near = [s for s in theme if s != main]
-    required = [main, *v.stacks(d, near or theme, d.index(data.max_stacks_per_posting), 1.0, avoid=[main])]
+    loc = home_loc if u() < data.group_affinity else v.weighted(u, v.loc_cum)
+    region = NOWHERE if mode == 0 and u() < 0.7 else loc
+    goal = v.weighted(u, v.goal_cum)
+    # Coherent requirements: the main stack, then others of the theme (siblings, the bases it is built on).
+    main = theme[_index(u, len(theme))] if u() < data.group_affinity else _index(u, v.n_stacks)
+    near = [s for s in theme if s != main] or theme
+    required = [main, *v.stacks(u, near, _index(u, data.max_stacks_per_posting), 1.0, avoid=[main])]
     preferred = []
-    if data.max_preferred and d.chance(data.preferred_fraction):
-        preferred = v.stacks(d, theme, 1 + d.index(data.max_preferred), data.group_affinity, avoid=required)
+    if data.max_preferred and u() < data.preferred_fraction:
+        preferred = v.stacks(u, theme, 1 + _index(u, data.max_preferred), data.group_affinity, avoid=required)
     if v.light[goal]:  # a study or a toy project seldom asks for years
-        min_years = 0 if d.chance(0.8) else 1 + d.index(2)
+        min_years = 0 if u() < 0.8 else 1 + _index(u, 2)
     else:
-        lo, hi = v.levels[_weighted(d(), v.level_cum)]
-        min_years = min(lo + d.index(hi - lo + 1), 10)
-    max_years = min_years + d.index(4) if d.chance(data.max_years_fraction) else NO_CAP
-    requires_cs = d.chance(data.requires_cs_fraction)
-    return region, required, preferred, min_years, max_years, v.role(required, d), mode, goal, requires_cs
+        lo, hi = v.levels[v.weighted(u, v.level_cum)]
+        min_years = min(lo + _index(u, hi - lo + 1), 10)
+    max_years = min_years + _index(u, 4) if u() < data.max_years_fraction else NO_CAP
+    requires_cs = u() < data.requires_cs_fraction
+    return region, required, preferred, min_years, max_years, v.role(required, u), mode, goal, requires_cs
 
 
 def _draw_entities(
@@ -240,8 +223,10 @@ def _draw_entities(
     uniforms = rng.random((num, _UNIFORMS)).tolist()
     vocab = _Vocab(catalog)
     loc, pool = themes.location.tolist(), themes.pool
+    # Past the drawn uniforms (an entity with many list items), 0.5: rows never borrow from the next entity.
     rows = [
-        draw(vocab, _Draw(u), data, loc[g], pool[g]) for g, u in zip(groups.tolist(), uniforms, strict=True)
+        draw(vocab, itertools.chain(u, _HALVES).__next__, data, loc[g], pool[g])
+        for g, u in zip(groups.tolist(), uniforms, strict=True)
     ]
     return starts, groups, rows
 
