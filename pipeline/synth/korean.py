@@ -32,6 +32,12 @@ PARTICLES: dict[str, tuple[str, str]] = {
     "이나/나": ("이나", "나"),
     "이에요/예요": ("이에요", "예요"),
     "이고/고": ("이고", "고"),
+    "이라/라": ("이라", "라"),
+    "이라서/라서": ("이라서", "라서"),
+    "이라면/라면": ("이라면", "라면"),
+    "이면/면": ("이면", "면"),
+    "이지만/지만": ("이지만", "지만"),
+    "이야/야": ("이야", "야"),
 }
 
 _RIEUL_JONG = 8  # index of ㄹ among the 28 final-consonant slots of a Hangul syllable
@@ -59,8 +65,8 @@ def _hangul_final(ch: str) -> Final:
 
 def _latin_final(word: str) -> Final:
     letters = "".join(c for c in word if c.isascii() and c.isalpha())
-    if word[-1].isupper() and sum(c.isupper() for c in letters) >= 2:
-        return _LETTER_FINAL[word[-1]]  # an acronym or one ending in one: SQL, AWS, 몽고DB, RoR
+    if word[-1].isupper() and (len(letters) == 1 or sum(c.isupper() for c in letters) >= 2):
+        return _LETTER_FINAL[word[-1]]  # a letter or an acronym or one ending in one: R, SQL, AWS, 몽고DB
     low = letters.lower()
     if low.endswith("l"):
         return Final.RIEUL
