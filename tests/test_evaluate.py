@@ -273,7 +273,8 @@ def test_synthetic_run_scores_every_profile_against_every_posting(
         model = SentenceTransformer(str(model_dir), device="cpu")
         a = model.encode(rows["profile_text"].tolist(), prompt_name="query", normalize_embeddings=True)
         b = model.encode(rows["posting_text"].tolist(), prompt_name="document", normalize_embeddings=True)
-        assert (a * b).sum(axis=1) == pytest.approx(rows[column].to_numpy(), abs=1e-5)
+        # other batch mates pad to other lengths: fp32 sums differ in the last bits
+        assert (a * b).sum(axis=1) == pytest.approx(rows[column].to_numpy(), abs=5e-5)
 
 
 def test_synthetic_run_writes_factor_and_calibration_tables(

@@ -446,7 +446,7 @@ def test_texts_are_well_formed_and_grammatical(unseen: bool) -> None:
      ("Spring Boot", "으로/로", "Spring Boot로"), ("Spring Boot", "을/를", "Spring Boot를"),
      ("React", "을/를", "React를"), ("React", "으로/로", "React로"),
      ("스프링 부트", "을/를", "스프링 부트를"), ("장고", "과/와", "장고와"), ("쿠버", "을/를", "쿠버를"),
-     ("k8s", "을/를", "k8s를"), ("Laravel", "으로/로", "Laravel로"), ("PostgreSQL", "이/가", "PostgreSQL가"),
+     ("k8s", "을/를", "k8s를"), ("Laravel", "으로/로", "Laravel로"), ("PostgreSQL", "이/가", "PostgreSQL이"),
      ("C++", "으로/로", "C++로"), ("C#", "은/는", "C#은"), (".NET", "이랑/랑", ".NET이랑"),
      ("ASP.NET", "을/를", "ASP.NET을"), ("SvelteKit", "을/를", "SvelteKit을"), ("R", "을/를", "R을"),
      ("RN", "으로/로", "RN으로"), ("Unreal Engine", "으로/로", "Unreal Engine으로"), ("Go", "을/를", "Go를"),
