@@ -160,20 +160,20 @@ class Catalog:
     experience_levels: tuple[ExperienceLevel, ...]
     goals: tuple[Goal, ...]
 
-    @property
+    @functools.cached_property
     def location_names(self) -> tuple[str, ...]:
         return tuple(loc.name for loc in self.locations)
 
-    @property
+    @functools.cached_property
     def stack_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.stacks)
 
-    @property
+    @functools.cached_property
     def role_names(self) -> tuple[str, ...]:
         """The catalog's roles, then the unknown role (code ``len(roles)``)."""
         return (*(r.name for r in self.roles), UNKNOWN_ROLE)
 
-    @property
+    @functools.cached_property
     def goal_names(self) -> tuple[str, ...]:
         return tuple(g.name for g in self.goals)
 

@@ -301,7 +301,8 @@ def _list_codes(values: pd.Series, names: Sequence[str], column: str) -> np.ndar
     return padded([flat[a:b] for a, b in itertools.pairwise(offsets)])
 
 
-def _dense(rows: np.ndarray, size: int) -> np.ndarray:
+def dense(rows: np.ndarray, size: int) -> np.ndarray:
+    """-1 padded index rows as a (rows, size) bool matrix."""
     out = np.zeros((len(rows), size), dtype=bool)
     for k in range(rows.shape[1]):
         has = rows[:, k] >= 0
@@ -318,7 +319,7 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], side: str) -> None:
 def profile_codes(frame: pd.DataFrame, catalog: Catalog, t: Tables) -> ProfileCodes:
     _require(frame, PROFILE_COLUMNS, "profiles")
     names = catalog.stack_names
-    refused = _dense(_list_codes(frame["p_not_stacks"], names, "p_not_stacks"), len(names))
+    refused = dense(_list_codes(frame["p_not_stacks"], names, "p_not_stacks"), len(names))
     return ProfileCodes(
         region=_region_codes(frame["p_region"], catalog, "p_region"),
         credit=stack_credit(_list_codes(frame["p_stacks"], names, "p_stacks"), refused, t),
@@ -327,7 +328,7 @@ def profile_codes(frame: pd.DataFrame, catalog: Catalog, t: Tables) -> ProfileCo
         role=_codes(frame["p_role"], catalog.role_names, "p_role"),
         work_mode=_codes(frame["p_work_mode"], PROFILE_MODES, "p_work_mode").astype(np.int8),
         background=_codes(frame["p_background"], BACKGROUNDS, "p_background").astype(np.int8),
-        goals=_dense(_list_codes(frame["p_goals"], catalog.goal_names, "p_goals"), len(catalog.goals)),
+        goals=dense(_list_codes(frame["p_goals"], catalog.goal_names, "p_goals"), len(catalog.goals)),
     )
 
 

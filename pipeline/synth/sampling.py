@@ -43,6 +43,7 @@ from pipeline.synth.rules import (
     PostingCodes,
     ProfileCodes,
     Tables,
+    dense,
     near_miss_kind,
     padded,
     score_codes,
@@ -121,11 +122,9 @@ class EntityPool:
         return len(self.group)
 
 
-Uniform = Callable[[], float]  # the next of an entity's uniforms (a C-level iterator: this runs per entity)
-
-
-def _index(u: Uniform, n: int) -> int:
-    return min(int(u() * n), n - 1)
+# The next of an entity's uniforms, in [0, 1): ``int(u() * n)`` is an index below n. A C-level iterator, and
+# indices inlined, because this runs per entity.
+Uniform = Callable[[], float]
 
 
 class _Vocab:
@@ -143,7 +142,14 @@ class _Vocab:
         weights = [_GOAL_WEIGHTS.get(g.name, 1.0) for g in catalog.goals]
         self.goal_cum = (np.cumsum(weights) / sum(weights)).tolist()
         self.light = [g.light for g in catalog.goals]
+        self.hiring = [g.name in ("job", "freelance") for g in catalog.goals]
         self.n_stacks = len(catalog.stacks)
+        fam, rel, uses = catalog.family_of, catalog.related_families, catalog.uses
+        self.close = [  # same family, or built on / the base of
+            np.flatnonzero(((fam == fam[i]) | uses[i]) & (np.arange(len(fam)) != i)).tolist()
+            for i in range(len(fam))
+        ]
+        self.related = [np.flatnonzero(rel[fam[i]][fam]).tolist() for i in range(len(fam))]
 
     @staticmethod
     def weighted(u: Uniform, cumulative: list[float]) -> int:
@@ -151,21 +157,25 @@ class _Vocab:
 
     def role(self, stacks: list[int], u: Uniform) -> int:
         """The main stack's role; a backend + frontend mix is usually 풀스택."""
-        roles = {self.role_of[s] for s in stacks}
-        if self.fullstack >= 0 and len(self.web) == 2 and self.web <= roles and u() < 0.7:
-            return self.fullstack
+        if len(stacks) > 1 and len(self.web) == 2 and self.web <= {self.role_of[s] for s in stacks}:
+            if u() < 0.7:
+                return self.fullstack
         return self.role_of[stacks[0]]
 
-    def stacks(
-        self, u: Uniform, theme: list[int], k: int, affinity: float, avoid: Sequence[int] = ()
-    ) -> list[int]:
-        """Up to ``k`` distinct stacks: from the theme with probability ``affinity``, else any."""
+    def stacks(self, u: Uniform, main: int, k: int, avoid: Sequence[int] = ()) -> list[int]:
+        """Up to ``k`` more distinct stacks that go with ``main``, as people's stacks do: mostly its
+        family and what it is built on, sometimes a related family, seldom anything."""
         out: list[int] = []
         for _ in range(k):
-            s = theme[_index(u, len(theme))] if u() < affinity else _index(u, self.n_stacks)
-            if s not in out and s not in avoid:
+            x = u()
+            pool = self.close[main] if x < 0.6 else self.related[main] if x < 0.9 else None
+            s = pool[int(u() * len(pool))] if pool else int(u() * self.n_stacks)
+            if s != main and s not in out and s not in avoid:
                 out.append(s)
         return out
+
+    def main(self, u: Uniform, theme: list[int], affinity: float) -> int:
+        return theme[int(u() * len(theme))] if u() < affinity else int(u() * self.n_stacks)
 
 
 def _profile(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list[int]) -> tuple[Any, ...]:
@@ -175,16 +185,15 @@ def _profile(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
     loc = home_loc if u() < data.group_affinity else v.weighted(u, v.loc_cum)
     stated = u() < 0.5 if mode == 0 else u() >= data.unstated_region_fraction
     region = loc if stated else NOWHERE
-    stacks = v.stacks(u, theme, 1 + _index(u, data.max_stacks_per_profile), data.group_affinity)
-    if not stacks:
-        stacks = [theme[_index(u, len(theme))]]
-    refuse = v.stacks(u, theme, 1, 1.0, avoid=stacks) if u() < data.not_stacks_fraction else []
+    main = v.main(u, theme, data.group_affinity)
+    stacks = [main, *v.stacks(u, main, int(u() * data.max_stacks_per_profile))]
+    refuse = v.stacks(u, main, 1, avoid=stacks) if u() < data.not_stacks_fraction else []
     lo, hi = v.levels[v.weighted(u, v.level_cum)]
-    years = lo + _index(u, hi - lo + 1)
-    background = 2 if u() < data.unknown_background_fraction else _index(u, 2)
+    years = lo + int(u() * (hi - lo + 1))
+    background = 2 if u() < data.unknown_background_fraction else int(u() * 2)
     goals: list[int] = []
     if u() >= data.unstated_goals_fraction:
-        for _ in range(1 + _index(u, data.max_goals)):
+        for _ in range(1 + int(u() * data.max_goals)):
             g = v.weighted(u, v.goal_cum)
             if g not in goals:
                 goals.append(g)
@@ -198,19 +207,20 @@ def _posting(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
     loc = home_loc if u() < data.group_affinity else v.weighted(u, v.loc_cum)
     region = NOWHERE if mode == 0 and u() < 0.7 else loc
     goal = v.weighted(u, v.goal_cum)
-    # Coherent requirements: the main stack, then others of the theme (siblings, the bases it is built on).
-    main = theme[_index(u, len(theme))] if u() < data.group_affinity else _index(u, v.n_stacks)
-    near = [s for s in theme if s != main] or theme
-    required = [main, *v.stacks(u, near, _index(u, data.max_stacks_per_posting), 1.0, avoid=[main])]
+    # Coherent requirements: the main stack, then what goes with it.
+    main = v.main(u, theme, data.group_affinity)
+    required = [main, *v.stacks(u, main, int(u() * data.max_stacks_per_posting))]
     preferred = []
     if data.max_preferred and u() < data.preferred_fraction:
-        preferred = v.stacks(u, theme, 1 + _index(u, data.max_preferred), data.group_affinity, avoid=required)
+        preferred = v.stacks(u, main, 1 + int(u() * data.max_preferred), avoid=required)
     if v.light[goal]:  # a study or a toy project seldom asks for years
-        min_years = 0 if u() < 0.8 else 1 + _index(u, 2)
+        min_years = 0 if u() < 0.8 else 1 + int(u() * 2)
+    elif not v.hiring[goal]:  # a side project or a founding team asks for a few at most
+        min_years = int(u() * 4)
     else:
         lo, hi = v.levels[v.weighted(u, v.level_cum)]
-        min_years = min(lo + _index(u, hi - lo + 1), 10)
-    max_years = min_years + _index(u, 4) if u() < data.max_years_fraction else NO_CAP
+        min_years = min(lo + int(u() * (hi - lo + 1)), 10)
+    max_years = min_years + int(u() * 4) if u() < data.max_years_fraction else NO_CAP
     requires_cs = u() < data.requires_cs_fraction
     return region, required, preferred, min_years, max_years, v.role(required, u), mode, goal, requires_cs
 
@@ -263,19 +273,20 @@ def build_profiles(seed: int, data: DataConfig, catalog: Catalog, themes: Themes
     rng = stream(seed, _PROFILES)
     starts, groups, rows = _draw_entities(rng, data, catalog, themes, data.num_profiles, _profile)
     region, stacks, refuse, years, role, mode, background, goals = (list(c) for c in zip(*rows, strict=True))
-    sn, gn, ln = catalog.stack_names, catalog.goal_names, catalog.location_names
+    sn, gn, ln, rn = (
+        catalog.stack_names,
+        catalog.goal_names,
+        (*catalog.location_names, ""),
+        catalog.role_names,
+    )
     attrs = [
-        ProfileAttrs(ln[r] if r >= 0 else "", tuple(sn[i] for i in st), tuple(sn[i] for i in no), y,
-                     catalog.role_names[ro], PROFILE_MODES[m], BACKGROUNDS[b], tuple(gn[i] for i in go))
+        ProfileAttrs(ln[r], tuple(map(sn.__getitem__, st)), tuple(map(sn.__getitem__, no)), y, rn[ro],
+                     PROFILE_MODES[m], BACKGROUNDS[b], tuple(map(gn.__getitem__, go)))
         for r, st, no, y, ro, m, b, go in rows
     ]  # fmt: skip
     texts, register, unseen = _render(rng, attrs, themes.unseen[groups], render_profile, ph)
-    refused = np.zeros((len(rows), len(sn)), dtype=bool)
-    for i, no in enumerate(refuse):
-        refused[i, no] = True
-    goal_sets = np.zeros((len(rows), len(gn)), dtype=bool)
-    for i, go in enumerate(goals):
-        goal_sets[i, go] = True
+    refused = dense(padded(refuse), len(sn))
+    goal_sets = dense(padded(goals), len(gn))
     codes = ProfileCodes(
         region=np.array(region, dtype=np.int16),
         credit=stack_credit(padded(stacks), refused, t),
@@ -308,10 +319,15 @@ def build_postings(seed: int, data: DataConfig, catalog: Catalog, themes: Themes
     region, required, preferred, min_years, max_years, role, mode, goal, requires_cs = (
         list(c) for c in zip(*rows, strict=True)
     )
-    sn, gn, ln = catalog.stack_names, catalog.goal_names, catalog.location_names
+    sn, gn, ln, rn = (
+        catalog.stack_names,
+        catalog.goal_names,
+        (*catalog.location_names, ""),
+        catalog.role_names,
+    )
     attrs = [
-        PostingAttrs(ln[r] if r >= 0 else "", tuple(sn[i] for i in rq), tuple(sn[i] for i in pr), lo, hi,
-                     catalog.role_names[ro], POSTING_MODES[m], gn[go], cs)
+        PostingAttrs(ln[r], tuple(map(sn.__getitem__, rq)), tuple(map(sn.__getitem__, pr)), lo, hi, rn[ro],
+                     POSTING_MODES[m], gn[go], cs)
         for r, rq, pr, lo, hi, ro, m, go, cs in rows
     ]  # fmt: skip
     texts, register, unseen = _render(rng, attrs, themes.unseen[groups], render_posting, ph)
