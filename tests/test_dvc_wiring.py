@@ -101,6 +101,17 @@ def test_every_imported_module_is_a_dependency(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(STAGES))
+def test_the_data_files_of_imported_modules_are_dependencies(name: str) -> None:
+    """A module's own data file (``x.txt`` beside ``x.py``, like the renderer's phrasebook) is part of it."""
+    deps = _deps(STAGES[name])
+    files = [d for f in import_closure(_stage_module(name)) for d in f.parent.glob(f"{f.stem}.*") if d != f]
+    missing = [
+        d.relative_to(ROOT).as_posix() for d in files if not any(d == x or x in d.parents for x in deps)
+    ]
+    assert not missing, f"dvc.yaml stage {name!r} runs code that reads but does not list: {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
 def test_no_dependency_is_code_the_stage_never_imports(name: str) -> None:
     closure = import_closure(_stage_module(name))
     code = [d for d in _deps(STAGES[name]) if (ROOT / "pipeline") in d.parents]
