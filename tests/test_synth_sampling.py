@@ -151,3 +151,30 @@ def test_an_empty_bin_sends_its_rows_to_the_nearest_bin(built: tuple) -> None:
     rows = np.concatenate(list(PairSampler(pruned, 0.3, seed=5).blocks(5000, 1000)))
     shares = np.bincount((np.searchsorted(starts, rows, side="right") - 1) // 2, minlength=5) / len(rows)
     assert shares[4] == 0 and shares[3] == pytest.approx(0.4, abs=0.04)
+
+
+def test_what_a_stack_builds_on_is_never_preferred_beside_it_nor_refused(built: tuple) -> None:
+    """Django required with Python 우대, or Compose used with "no Android": a reader finds these absurd."""
+    profiles, postings, _ = built
+    base = {s.name: set(s.uses) for s in CATALOG.stacks}
+
+    def implied(stacks: list[str]) -> set[str]:
+        out, todo = set(), list(stacks)
+        while todo:
+            for b in base[todo.pop()] - out:
+                out.add(b)
+                todo.append(b)
+        return out
+
+    required, preferred = (
+        postings.columns["j_stacks"].to_pylist(),
+        postings.columns["j_preferred"].to_pylist(),
+    )
+    assert any(preferred) and not any(set(p) & implied(r) for r, p in zip(required, preferred, strict=True))
+    used, refused = profiles.columns["p_stacks"].to_pylist(), profiles.columns["p_not_stacks"].to_pylist()
+    assert any(refused) and not any(set(n) & implied(s) for s, n in zip(used, refused, strict=True))
+    # required stacks come from one field: the main stack's family or related ones, or built on one another
+    fam = {s.name: s.family for s in CATALOG.stacks}
+    related = {f.name: {f.name, *f.related} for f in CATALOG.families}
+    for r in required:
+        assert all(fam[s] in related[fam[r[0]]] or s in base[r[0]] or r[0] in base[s] for s in r), r

@@ -150,6 +150,18 @@ class _Vocab:
             for i in range(len(fam))
         ]
         self.related = [np.flatnonzero(rel[fam[i]][fam]).tolist() for i in range(len(fam))]
+        index = {x.name: i for i, x in enumerate(catalog.stacks)}
+        self.bases: list[
+            set[int]
+        ] = []  # what each stack is built on, transitively (Express: Node.js, JS, TS)
+        for x in catalog.stacks:
+            todo, seen = [index[b] for b in x.uses], set()
+            while todo:
+                b = todo.pop()
+                if b not in seen:
+                    seen.add(b)
+                    todo.extend(index[c] for c in catalog.stacks[b].uses)
+            self.bases.append(seen)
 
     @staticmethod
     def weighted(u: Uniform, cumulative: list[float]) -> int:
@@ -162,17 +174,29 @@ class _Vocab:
                 return self.fullstack
         return self.role_of[stacks[0]]
 
-    def stacks(self, u: Uniform, main: int, k: int, avoid: Sequence[int] = ()) -> list[int]:
+    def stacks(
+        self,
+        u: Uniform,
+        main: int,
+        k: int,
+        avoid: Sequence[int] = (),
+        close: float = 0.65,
+        any_: float = 0.05,
+    ) -> list[int]:
         """Up to ``k`` more distinct stacks that go with ``main``, as people's stacks do: mostly its
-        family and what it is built on, sometimes a related family, seldom anything."""
+        family and what it is built on (``close``), else a related family, seldom (``any_``) anything."""
         out: list[int] = []
         for _ in range(k):
             x = u()
-            pool = self.close[main] if x < 0.6 else self.related[main] if x < 0.9 else None
+            pool = self.close[main] if x < close else self.related[main] if x < 1.0 - any_ else None
             s = pool[int(u() * len(pool))] if pool else int(u() * self.n_stacks)
             if s != main and s not in out and s not in avoid:
                 out.append(s)
         return out
+
+    def implied(self, stacks: Sequence[int]) -> set[int]:
+        """What ``stacks`` are built on: implied by them, so never 우대 beside them, nor refused."""
+        return set().union(*(self.bases[s] for s in stacks))
 
     def main(self, u: Uniform, theme: list[int], affinity: float) -> int:
         return theme[int(u() * len(theme))] if u() < affinity else int(u() * self.n_stacks)
@@ -187,7 +211,12 @@ def _profile(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
     region = loc if stated else NOWHERE
     main = v.main(u, theme, data.group_affinity)
     stacks = [main, *v.stacks(u, main, int(u() * data.max_stacks_per_profile))]
-    refuse = v.stacks(u, main, 1, avoid=stacks) if u() < data.not_stacks_fraction else []
+    # A sibling or a related stack the person has not used: never one their own stacks build on.
+    refuse = (
+        v.stacks(u, main, 1, avoid=[*stacks, *v.implied(stacks)], any_=0.0)
+        if u() < data.not_stacks_fraction
+        else []
+    )
     lo, hi = v.levels[v.weighted(u, v.level_cum)]
     years = lo + int(u() * (hi - lo + 1))
     background = 2 if u() < data.unknown_background_fraction else int(u() * 2)
@@ -209,10 +238,12 @@ def _posting(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
     goal = v.weighted(u, v.goal_cum)
     # Coherent requirements: the main stack, then what goes with it.
     main = v.main(u, theme, data.group_affinity)
-    required = [main, *v.stacks(u, main, int(u() * data.max_stacks_per_posting))]
+    # A job asks for what goes together: no off-field requirement, and 우대 never what the required imply.
+    required = [main, *v.stacks(u, main, int(u() * data.max_stacks_per_posting), close=0.85, any_=0.0)]
     preferred = []
     if data.max_preferred and u() < data.preferred_fraction:
-        preferred = v.stacks(u, main, 1 + int(u() * data.max_preferred), avoid=required)
+        avoid = [*required, *v.implied(required)]
+        preferred = v.stacks(u, main, 1 + int(u() * data.max_preferred), avoid=avoid, close=0.5, any_=0.0)
     if v.light[goal]:  # a study or a toy project seldom asks for years
         min_years = 0 if u() < 0.8 else 1 + int(u() * 2)
     elif not v.hiring[goal]:  # a side project or a founding team asks for a few at most
