@@ -15,6 +15,10 @@ import pytest
 from pipeline.synth.catalog import PROJECT_ROOT, load_catalog
 from pipeline.synth.korean import PARTICLES
 from pipeline.synth.templates import (
+    _J_MODE,
+    _J_SCHED,
+    _J_SCHED_WORK,
+    _X_TOPICS,
     DRAW_WORDS,
     HELD_OUT_REGISTERS,
     VARIANTS,
@@ -358,7 +362,7 @@ def test_online_postings_without_a_place_say_no_place_and_offline_ones_name_it()
 
 # Every surface form a particle may follow, longest first.
 VOCAB = sorted(
-    {f for forms in PH.stack_forms.values() for f in forms}
+    {f for forms in (*PH.stack_forms.values(), *PH.stack_rare.values()) for f in forms}
     | {w for words in PH.goals.values() for field in words for w in field}
     | {w for words in PH.roles.values() for field in words for w in field}
     | {w for p in PH.places.values() for w in (*p.forms, *p.landmarks, *p.combos)},
@@ -576,3 +580,192 @@ def test_no_six_word_overlap_with_the_hand_written_set() -> None:
     texts = [r.text for unseen in (False, True) for _, r in profile_texts(unseen) + posting_texts(unseen)]  # type: ignore[operator]
     shared = sorted({" ".join(g) for t in texts for g in _ngrams(t) & real})
     assert not shared, shared[:5]
+
+
+# --- what a fluent reader flagged: no artifacts, no leaks, no contradictions ---------------------------
+
+
+def _all_texts() -> list[tuple[ProfileAttrs | PostingAttrs, Rendered]]:
+    return [x for unseen in (False, True) for x in (*profile_texts(unseen), *posting_texts(unseen))]
+
+
+def test_no_bracket_inside_a_bracket() -> None:
+    """(백엔드, 13년 (시니어)) and 앱 개발자 (1년 (주니어)) read as artifacts."""
+    for _, r in _all_texts():
+        depth = 0
+        for ch in r.text:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            assert depth <= 1, r.text
+        assert "((" not in r.text, r.text
+
+
+# - 키: 값 lines (the colon may be a full-width one)
+_KV_LINE = re.compile(r"^[^\w(]*([^:\uff1a\n]+?)\s*[:\uff1a]\s*(.+)$", re.M)
+
+
+def test_key_value_lines_do_not_repeat_their_key() -> None:
+    """전공: 컴공 전공, 경력: 12년 경력, and 기타 • 기타: … say the key twice (전공: 비전공 is fine)."""
+    for _, r in _all_texts():
+        for key, value in _KV_LINE.findall(r.text):
+            for word in ("전공", "경력", "기타", "처우"):
+                if word in key:
+                    assert not re.search(f"(?<!비){word}", value), (key, value, r.text)
+        assert not re.search(r"(기타|처우)[^\n]*\n[^\n\w]*\1\s*[:\uff1a]", r.text), r.text
+
+
+def test_no_service_service() -> None:
+    """레시피 추천 서비스 서비스로 / 음악 추천 서비스 같은 서비스."""
+    for _, r in _all_texts():
+        assert not re.search(r"서비스 (같은 )?서비스", r.text), r.text
+
+
+ROLE_WORDS = sorted({w for words in PH.roles.values() for f in words[:3] for w in f}, key=len, reverse=True)
+MEMBER = r"(?:정규직|외주|프리랜서|계약직|창업) (?:개발자|직원|멤버|팀원)"
+JOB_NOUN_AFTER_ROLE = re.compile("(?:" + "|".join(map(re.escape, ROLE_WORDS)) + ") " + MEMBER)
+
+
+def test_no_two_job_nouns_in_a_row() -> None:
+    """ML 엔지니어 정규직 개발자 구합니다; 취업을 준비 중인 DevOps 취준생입니다."""
+    for _, r in _all_texts():
+        assert not JOB_NOUN_AFTER_ROLE.search(r.text), r.text
+        assert not re.search(r"취업[^.!?\n]*취준생", r.text), r.text
+
+
+COMPLEXES = sorted(
+    {w for loc in CATALOG.locations for w in loc.landmarks if w.endswith(("청사", "단지"))},
+    key=len,
+    reverse=True,
+)
+
+
+def test_buildings_and_complexes_are_places_one_is_near() -> None:
+    """정부세종청사 근처에 살아요, never 정부세종청사에 사는 / 정부세종청사에서 사이드 프로젝트 (a hashtag may
+    name it)."""
+    assert "정부세종청사" in COMPLEXES and "대덕연구단지" in COMPLEXES
+    said = 0
+    for _, r in _all_texts():
+        words = " ".join(w for w in r.text.split() if not w.startswith("#"))
+        for place in COMPLEXES:
+            for m in re.finditer(re.escape(place), words):
+                said += 1
+                assert words.startswith((" 근처", " 인근"), m.end()), (place, r.text)
+    assert said > 20
+
+
+@MODES
+def test_bootcamp_only_for_a_non_cs_background(unseen: bool) -> None:
+    """부트캠프 implies 비전공: never said when the background is unknown (or CS)."""
+    said = 0
+    for a, r in profile_texts(unseen):
+        if a.background != "non_cs":
+            assert not re.search("부트캠프|bootcamp", r.text), (a.background, r.text)
+        else:
+            said += "부트캠프" in r.text
+    assert said > 0
+
+
+ONLINE_PART = re.compile(r"온라인|온오프|온·오프|재택|원격|디스코드|[Oo]nline|[Hh]ybrid|하이브리드")
+OFFLINE_PART = re.compile(r"오프|출근|만나|만납|모여|모입니다|대면|meetup|office|[Hh]ybrid|하이브리드")
+
+
+def test_every_hybrid_form_says_both_parts() -> None:
+    """격주 오프라인 alone reads as offline: every hybrid form names the online and the offline part."""
+    forms = [t for key, var in _J_MODE.items() if "hybrid" in key for t in var.every]
+    assert len(forms) > 30
+    for form in forms:
+        assert ONLINE_PART.search(form) and OFFLINE_PART.search(form), form
+    for a, r in posting_texts(False) + posting_texts(True):  # type: ignore[operator]
+        if a.work_mode == "hybrid" and "격주" in r.text:
+            assert re.search("격주[^.!\n]*(온라인|나머지)", r.text), r.text
+
+
+def test_study_posts_list_no_team_and_no_service_topic() -> None:
+    """Team composition and service topics are for projects; a study has a subject."""
+    topics = _X_TOPICS.every
+    studies = 0
+    for a, r in posting_texts(False) + posting_texts(True):  # type: ignore[operator]
+        if a.goal == "study":
+            studies += 1
+            assert not re.search(r"팀 구성|현재 팀은|마케터|디자이너 \d|PM \d", r.text), r.text
+            assert not any(t in r.text for t in topics), r.text
+    assert studies > 200
+
+
+def test_office_perks_only_where_people_come_in() -> None:
+    """점심 제공 (or a station nearby) in a remote job reads wrong."""
+    for a, r in posting_texts(False) + posting_texts(True):  # type: ignore[operator]
+        if a.work_mode == "online":
+            assert not re.search("점심|식대|간식|역에서", r.text), r.text
+
+
+def test_one_schedule_per_text_and_working_hours_for_work() -> None:
+    """매주 토요일 … 만나요 / 일정은 평일 저녁 9시 contradicts itself; a job's hours are not
+    매주 토요일 오후."""
+    club = sorted(_J_SCHED.every, key=len, reverse=True)
+    work = _J_SCHED_WORK.every
+    for a, r in posting_texts(False) + posting_texts(True):  # type: ignore[operator]
+        text = r.text
+        found = [s for s in club if s in text]
+        assert len(found) <= 1 and text.count(found[0] if found else "\0") <= 1, (found, text)
+        assert not ("토요일" in text and "평일" in text), text
+        if a.goal in ("job", "freelance", "startup"):
+            assert not found and not re.search("토요일|일요일|주말", text), text
+        else:
+            assert not any(s in text for s in work), text
+
+
+def test_a_tool_is_named_once_per_post() -> None:
+    """노션으로 문서 정리해요 + 협업 툴은 노션이랑 깃허브 써요 repeats itself."""
+    for _, r in posting_texts(False) + posting_texts(True):  # type: ignore[operator]
+        text = r.text.replace("깃허브 액션즈", "")  # a stack, not the tool
+        for tool in ("노션", "깃허브", "슬랙", "지라", "디스코드"):
+            assert text.count(tool) <= 1, (tool, r.text)
+
+
+HANGUL_ALIASES = sorted(
+    {a for s in CATALOG.stacks for a in s.aliases if re.search("[가-힣]", a)}, key=len, reverse=True
+)
+
+
+def test_english_phrases_use_latin_stack_names() -> None:
+    """No 엘라스틱서치 experience / Skills: 리액트: English-register lines write React, Elasticsearch."""
+    checked = 0
+    for _, r in _all_texts():
+        if r.register == "linkedin":
+            checked += 1
+            assert not any(a in r.text for a in HANGUL_ALIASES), r.text
+        for m in re.finditer(r"Skills: (.+?)(?= [/|·▸] |\n|$)", r.text):
+            assert not re.search("[가-힣]", m.group(1)), r.text
+    assert checked > 300
+
+
+def test_transliterations_nobody_writes_are_never_written() -> None:
+    """거대언어모델 / 대형 언어 모델 (LLM), 엑스지부스트: kept for reading texts, never written."""
+    for word in ("거대언어모델", "대형 언어 모델", "엑스지부스트", "아마존 웹 서비스", "딥스피드"):
+        assert not any(word in forms for forms in PH.stack_forms.values()), word
+    a = P1._replace(stacks=("LLM", "XGBoost"), not_stacks=("AWS", "DeepSpeed"))
+    j = J1._replace(stacks=("LLM", "XGBoost"), preferred=("AWS", "DeepSpeed"))
+    for d in _draws(300, 31):
+        text = render_profile(a, d, PH).text + "\n" + render_posting(j, d, PH).text
+        assert not re.search("거대언어모델|대형 언어 모델|엑스지부스트|아마존 웹 서비스|딥스피드", text), text
+
+
+@pytest.mark.parametrize(
+    ("stack", "misspelt"),
+    [("React", "리엑트"), ("Python", "파이선"), ("FastAPI", "패스트API"), ("Node.js", "노드JS"),
+     ("Next.js", "넥스트JS")],
+)  # fmt: skip
+def test_misspellings_are_rare_and_the_usual_forms_dominate(stack: str, misspelt: str) -> None:
+    """리엑트, 파이선, 패스트API: possible, but at most ~5% of a stack's mentions."""
+    forms = sorted(STACK_FORMS[stack], key=len, reverse=True)
+    counts: Counter[str] = Counter()
+    a, j = P1._replace(stacks=(stack,), not_stacks=()), J1._replace(stacks=(stack,), preferred=())
+    for d in _draws(800, 41):
+        for text in (render_profile(a, d, PH).text, render_posting(j, d, PH).text):
+            for form in forms:  # longest first: 노드JS before 노드
+                n = text.count(form)
+                counts[form] += n
+                text = text.replace(form, "\0")
+    total = sum(counts.values())
+    assert 0 < counts[misspelt] < 0.06 * total, (counts, total)
+    assert counts.most_common(1)[0][0] == stack, counts

@@ -255,7 +255,44 @@ _ALIAS_READINGS = {
 }
 # Aliases fine for reading people's texts but not for writing them: another product (MariaDB for MySQL,
 # Keras for TensorFlow, Hibernate for JPA), ambiguous (PG, ES) or nobody writes them (쿼리 for SQL).
-_NOT_WRITTEN = {"쿼리", "MariaDB", "Keras", "Hibernate", "하이버네이트", "PG", "ES", "csharp", "dotnet"}
+# Transliterations nobody writes in a stack list (거대언어모델 for LLM, 엑스지부스트) are read, never written.
+_NOT_WRITTEN = {
+    "쿼리",
+    "MariaDB",
+    "Keras",
+    "Hibernate",
+    "하이버네이트",
+    "PG",
+    "ES",
+    "csharp",
+    "dotnet",
+    "거대언어모델",
+    "대형 언어 모델",
+    "엑스지부스트",
+    "아마존 웹 서비스",
+    "딥스피드",
+}
+# Misspellings and half-English spellings (리엑트, 패스트API): people write them, but seldom; together they
+# take _RARE_SHARE of a stack's mentions.
+_RARE_WRITTEN = {
+    "파이선",
+    "패스트API",
+    "노드JS",
+    "네스트JS",
+    "타입ORM",
+    "그래프QL",
+    "리엑트",
+    "뷰JS",
+    "넥스트JS",
+    "싸이킷런",
+    "오픈CV",
+    "에저",
+    "Rx스위프트",
+}
+_RARE_SHARE = 0.03
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+# Landmarks that are a building or a complex: one lives or meets near them (정부세종청사 근처), not in them.
+_COMPLEX = ("청사", "단지")
 # Stacks that name a developer: "React 개발자", "Spring 개발자" (never "Redis 개발자").
 _DEV_TITLE = {
     "Python",
@@ -480,11 +517,21 @@ class Phrases:
         self.family_of = {s.name: s.family for s in catalog.stacks}
         family_role = {f.name: f.role for f in catalog.families}
         self.stack_role = {s.name: family_role[s.family] for s in catalog.stacks}
-        # The canonical name three times: people write "Django" more often than any one alias.
-        self.stack_forms = {
-            s.name: (s.name, s.name, s.name, *(a for a in s.aliases if a not in _NOT_WRITTEN))
-            for s in catalog.stacks
-        }
+        # The canonical name three times and the first Hangul alias twice: people write "Django" more
+        # often than any one alias, and 장고 more often than django. Misspellings are drawn apart (rare);
+        # English phrases (Skills: …, No … experience) take the Latin forms only.
+        self.stack_forms: dict[str, tuple[str, ...]] = {}
+        self.stack_latin: dict[str, tuple[str, ...]] = {}
+        self.stack_rare: dict[str, tuple[str, ...]] = {}
+        for s in catalog.stacks:
+            written = [a for a in s.aliases if a not in _NOT_WRITTEN]
+            common = [a for a in written if a not in _RARE_WRITTEN]
+            hangul = [a for a in common if _HANGUL.search(a)][:1]
+            self.stack_forms[s.name] = (s.name, s.name, s.name, *hangul, *common)
+            self.stack_latin[s.name] = (s.name, s.name, s.name, *(a for a in common if not _HANGUL.search(a)))
+            rare = tuple(a for a in written if a in _RARE_WRITTEN)
+            if rare:
+                self.stack_rare[s.name] = rare
         per_area = {a.name: sum(loc.area == a.name for loc in catalog.locations) for a in catalog.areas}
         # Area words that name no location themselves (수도권, 부울경; not 대구·경북).
         place_words = [w for loc in catalog.locations for w in (*loc.forms, *loc.landmarks)]
@@ -523,12 +570,20 @@ class Phrases:
         return self.roles.get(name) or _RoleWords(("개발",), ("개발자",), ("개발자",), ("Software Engineer",))
 
     def years(self, n: int, kind: str) -> Var:
-        """A profile's years (``kind``: adj 3년 차, val 경력 3년, en 3 yrs) with the number filled in."""
+        """A profile's years (``kind``: adj 3년 차, val 경력 3년, valb the val forms without a bracket of
+        their own, for places inside one; en 3 yrs) with the number filled in."""
         key = (n, kind)
         var = self._years.get(key)
         if var is None:
-            table = {"adj": _P_YEARS_ADJ, "val": _P_YEARS_VAL, "en": _P_YEARS_EN}[kind]
-            var = self._years[key] = _years_var(table, n)
+            if kind == "valb":
+                val = self.years(n, "val")
+                seen = [t for t in val.seen if "(" not in t]
+                held = [t for t in val.held if "(" not in t]
+                var = Var((*seen, *held), len(seen), val.kind)
+            else:
+                table = {"adj": _P_YEARS_ADJ, "val": _P_YEARS_VAL, "en": _P_YEARS_EN}[kind]
+                var = _years_var(table, n)
+            self._years[key] = var
         return var
 
     def requirement(self, lo: int, hi: int, kind: str) -> Var:
@@ -627,10 +682,19 @@ class _Ctx(dict):
         return self.pick.v(var).format_map(self)
 
 
-def _surfaces(c: _Ctx, stacks: Sequence[str]) -> list[str]:
-    forms = c.ph.stack_forms
+def _surfaces(c: _Ctx, stacks: Sequence[str], latin: bool = False) -> list[str]:
+    """Surface forms of ``stacks``: Latin ones only with ``latin`` or in an English-register text."""
     pick = c.pick
-    return [pick(forms[s]) for s in stacks]
+    if latin or c.get("\0latin"):
+        forms = c.ph.stack_latin
+        return [pick(forms[s]) for s in stacks]
+    forms = c.ph.stack_forms
+    rare = c.ph.stack_rare
+    out = []
+    for s in stacks:
+        r = rare.get(s)
+        out.append(pick(r) if r is not None and pick.chance(_RARE_SHARE) else pick(forms[s]))
+    return out
 
 
 def _written(c: _Ctx, items: list[str], slot: str) -> str:
@@ -664,7 +728,8 @@ def _stack_list(c: _Ctx) -> list[str]:
 
 
 def _place_parts(c: _Ctx) -> tuple[str, bool]:
-    """The place named in this text and whether it is a landmark (drawn once per text)."""
+    """The place named in this text and whether it is a landmark (drawn once per text); a building or a
+    complex comes with 근처/인근 (정부세종청사 근처에 살아요, not 정부세종청사에 살아요)."""
     got = c.get("\0pl")
     if got is None:
         p = c.ph.places[c.a.location]
@@ -675,6 +740,8 @@ def _place_parts(c: _Ctx) -> tuple[str, bool]:
             got = (c.pick(p.combos), True)
         else:
             got = (c.pick(p.forms), False)
+        if got[1] and got[0].endswith(_COMPLEX):
+            got = (got[0] + c.pick((" 근처", " 인근")), True)
         c["\0pl"] = got  # type: ignore[assignment]
     return got  # type: ignore[return-value]
 
@@ -685,6 +752,8 @@ def _s_place(c: _Ctx) -> str:
 
 def _s_near(c: _Ctx) -> str:
     place, landmark = _place_parts(c)
+    if place.endswith((" 근처", " 인근")):  # a complex: 대덕연구단지 근처
+        return place
     if landmark:
         last = place.split()[-1]
         if last in _STATIONS and c.pick.chance(0.3):
@@ -693,6 +762,12 @@ def _s_near(c: _Ctx) -> str:
     if place.endswith("쪽"):  # 경기 남쪽
         return place
     return place + c.pick((" 쪽", ""))
+
+
+def _place_tag(c: _Ctx) -> str:
+    """The place as a hashtag: #판교, #대덕연구단지 (a complex without its 근처)."""
+    place = _place_parts(c)[0].removesuffix(" 근처").removesuffix(" 인근")
+    return "#" + place.replace(" ", "")
 
 
 def _s_area(c: _Ctx) -> str:
@@ -733,6 +808,13 @@ def _s_dev(c: _Ctx) -> str:
 
 def _s_st(c: _Ctx) -> str:
     return _written(c, _stack_list(c), "st")
+
+
+def _s_ste(c: _Ctx) -> str:
+    """The stacks for an English phrase (Skills: …): Latin forms only."""
+    if c.get("\0latin"):
+        return c["st"]
+    return _written(c, _surfaces(c, c.a.stacks, latin=True), "ste")
 
 
 def _s_sa(c: _Ctx) -> str:
@@ -779,6 +861,14 @@ def _p_yrs(c: _Ctx) -> str:
         pick.held = True
         return f"{sino_number(n)} 년 차"
     return pick.v(c.ph.years(n, "adj"))
+
+
+def _p_yvb(c: _Ctx) -> str:
+    """The years as a value inside a bracket or a title: no bracket of its own (12년, not 12년 (시니어))."""
+    yv = c.get("yv")
+    if yv is not None and "(" not in yv:
+        return yv
+    return c.pick.v(c.ph.years(c.a.years, "valb"))
 
 
 def _p_yv(c: _Ctx) -> str:
@@ -839,6 +929,7 @@ _PROFILE_SLOTS: dict[str, Callable[[_Ctx], str]] = {
     "n": _p_n,
     "yrs": _p_yrs,
     "yv": _p_yv,
+    "yvb": _p_yvb,
     "ye": _p_ye,
     "mo": _p_mo,
     "place": _s_place,
@@ -850,6 +941,7 @@ _PROFILE_SLOTS: dict[str, Callable[[_Ctx], str]] = {
     "re": _s_re,
     "dev": _s_dev,
     "st": _s_st,
+    "ste": _s_ste,
     "sa": _s_sa,
     "main": _s_main,
     "rest": _s_rest,
@@ -987,11 +1079,16 @@ def _p_place_mode(c: _Ctx, lv: str, place: bool) -> list[str]:
     return out
 
 
-def _p_background(c: _Ctx, lv: str) -> str:
+def _p_background(c: _Ctx, lv: str, bootcamp: bool = False) -> str:
     a = c.a
     if a.background == "cs" and a.years == 0 and c.pick.chance(0.3):
         return _sentence(c, _P_BG_NEW_CS[lv], lv)
-    return _sentence(c, _P_BG[lv, a.background], lv)
+    text = _sentence(c, _P_BG[lv, a.background], lv)
+    for _ in range(3):  # a bootcamp graduate did not teach themselves
+        if not bootcamp or "독학" not in text:
+            break
+        text = _sentence(c, _P_BG[lv, a.background], lv)
+    return text
 
 
 def _p_goal_sentence(c: _Ctx, lv: str) -> str:
@@ -1014,9 +1111,10 @@ def _p_extras(c: _Ctx, lv: str, most: int) -> list[str]:
     for _ in range(min(k, most)):
         exp = c.a.years > 0 and c.pick.chance(0.2)
         template = c.pick.v(_P_EXTRA[lv, "exp" if exp else "any"])
-        if template not in used:
-            used.add(template)
-            out.append(_sentence_of(c, template, lv))
+        if template in used or ("저녁" in template and any("저녁" in t for t in used)):  # when: said once
+            continue
+        used.add(template)
+        out.append(_sentence_of(c, template, lv))
     return out
 
 
@@ -1027,15 +1125,15 @@ def _p_facts(c: _Ctx, lv: str, place: bool, extras: int) -> list[str]:
     if a.not_stacks:
         body.append(_sentence(c, _P_NO[lv], lv))
     body += _p_place_mode(c, lv, place)
+    new = a.years == 0 and c.pick.chance(0.3)
+    # 부트캠프 says 비전공: only for a non-CS background, never when the background is unknown
+    bootcamp = new and a.background == "non_cs" and c.pick.chance(0.5)
     if a.background != "unknown":
-        body.append(_p_background(c, lv))
+        body.append(_p_background(c, lv, bootcamp))
     if a.goals:
         body.append(_p_goal_sentence(c, lv))
-    if a.years == 0 and c.pick.chance(0.3):
-        if a.background != "cs" and c.pick.chance(0.5):
-            body.append(_sentence(c, _P_BOOTCAMP[lv], lv))
-        else:
-            body.append(_sentence(c, _P_NEW[lv], lv))
+    if new:
+        body.append(_sentence(c, _P_BOOTCAMP[lv] if bootcamp else _P_NEW[lv], lv))
     body += _p_extras(c, lv, extras)
     return c.pick.order(body)
 
@@ -1128,7 +1226,9 @@ def _profile_board(c: _Ctx) -> str:
     lines = [_kv(c, bullet, sep, _P_KEYS["stack"], c["st"])]
     if pick.chance(0.3):  # the header's years again, as a line
         key = pick.v(_P_KEYS["years"])
-        years = c["yv"][3:] if c["yv"].startswith("경력 ") and "경력" in key else c["yv"]
+        years = c["yv"]
+        if "경력" in key:  # 경력: 12년, not 경력: 12년 경력
+            years = years.removeprefix("경력 ").removesuffix(" 경력")
         lines.append(bullet + key + sep + years)
     if a.not_stacks:
         lines.append(_kv(c, bullet, sep, _P_NO["key"], c["nol"]))
@@ -1136,7 +1236,7 @@ def _profile_board(c: _Ctx) -> str:
         lines.append(_kv(c, bullet, sep, _P_PLACE["key", "any"], c.say(_P_PLACE["val", "any"])))
     lines.append(_kv(c, bullet, sep, _P_MODE["key", "any"], c.say(_P_MODE["val", a.work_mode])))
     if a.background != "unknown":
-        lines.append(_kv(c, bullet, sep, _P_BG["key", "any"], c.say(_P_BG["val", a.background])))
+        lines.append(_kv(c, bullet, sep, _P_BG["key", "any"], c.say(_P_BG["line", a.background])))
     if a.goals and (not with_goal or len(a.goals) > 1 or pick.chance(0.3)):
         lines.append(_kv(c, bullet, sep, _P_GOAL["key"], c["gl"]))
     if pick.chance(0.4):
@@ -1187,6 +1287,7 @@ def _profile_linkedin(c: _Ctx) -> str:
     """A LinkedIn-style headline, English mixed in."""
     a = c.a
     pick = c.pick
+    c["\0latin"] = True  # type: ignore[assignment]  # English phrases: React, not 리액트
     level = _level(a.years)
     if level in ("junior", "senior") and pick.chance(0.3):
         c["re"] = ("Junior " if level == "junior" else "Senior ") + c["re"]
@@ -1228,7 +1329,7 @@ def _profile_tags(c: _Ctx) -> str:
     if "{rc}" not in tpl and "{rf}" not in tpl:
         tags.append("#" + c["rf"].replace(" ", ""))
     if a.location:
-        tags.append("#" + c["place"].replace(" ", ""))
+        tags.append(_place_tag(c))
     tags.append("#" + c.say(_P_MODE["tag", a.work_mode]))
     if a.background != "unknown":
         tags.append("#" + c.say(_P_BG["tag", a.background]))
@@ -1313,7 +1414,7 @@ def _j_subj(c: _Ctx) -> str:
 
 
 def _j_sched(c: _Ctx) -> str:
-    return c.pick.v(_J_SCHED_WORK if c.a.goal in ("job", "freelance") else _J_SCHED)
+    return c.pick.v(_J_SCHED_WORK if c.a.goal in _WORK_GOALS else _J_SCHED)
 
 
 def _j_pay(c: _Ctx) -> str:
@@ -1356,6 +1457,7 @@ _POSTING_SLOTS: dict[str, Callable[[_Ctx], str]] = {
     "re": _s_re,
     "dev": _s_dev,
     "st": _s_st,
+    "ste": _s_ste,
     "sa": _s_sa,
     "main": _s_main,
     "tags": _s_tags,
@@ -1399,6 +1501,32 @@ def _cls(a: PostingAttrs) -> str:
     return "work" if a.goal in _WORK_GOALS else "club"
 
 
+def _extra_kind(a: PostingAttrs) -> str:
+    """Which extras fit: a study gets study detail (no team, no service topic); projects and work theirs."""
+    return "study" if a.goal == "study" else _cls(a)
+
+
+# Tools an extra may name; one text names each once (not 노션으로 문서 정리 + 협업 툴은 노션이랑 깃허브).
+_TOOLS = ("노션", "깃허브", "슬랙", "지라", "디스코드", "디코", "줌", "게더")
+
+
+def _extra(c: _Ctx, lv: str, said: str, used: set[str]) -> str | None:
+    """An extra detail at ``lv`` (kv: a ``key: value`` line) that repeats nothing ``said`` or ``used``:
+    a tool named again, the schedule again; at an office (offline, hybrid) sometimes an office perk."""
+    a = c.a
+    kind = _extra_kind(a)
+    office = _J_EXTRA.get((lv, "office")) if kind == "work" and a.work_mode != "online" else None
+    pick = c.pick
+    var = office if office is not None and pick.chance(0.25) else _J_EXTRA[lv, kind]
+    template = pick.v(var)
+    if template in used or ("{sched}" in template and "sched" in c):
+        return None
+    if any(t in template and t in said for t in _TOOLS):
+        return None
+    used.add(template)
+    return template
+
+
 def _j_mode_place(c: _Ctx, lv: str, place: bool = True) -> list[str]:
     """The work mode, and the place when the mode sentence does not name it (unless ``place`` is off:
     the text named it already)."""
@@ -1432,13 +1560,11 @@ def _j_facts(c: _Ctx, lv: str, extras: int, place: bool = True) -> list[str]:
     body += _j_mode_place(c, lv, place)
     if a.requires_cs or pick.chance(0.2):
         body.append(_sentence(c, _J_CS[lv, a.requires_cs], lv))
-    cls = _cls(a)
     k = min(extras, pick((0, 1, 1, 2)))
-    seen = set()
+    used: set[str] = set()
     for _ in range(k):
-        tpl = pick.v(_J_EXTRA["p" if lv == "c" else lv, cls])
-        if tpl not in seen:
-            seen.add(tpl)
+        tpl = _extra(c, "p" if lv == "c" else lv, " ".join(body), used)
+        if tpl is not None:
             body.append(_sentence_of(c, tpl, lv))
     return pick.order(body)
 
@@ -1508,8 +1634,15 @@ def _posting_jobpost(c: _Ctx) -> str:
     if not a.requires_cs and pick.chance(0.2):
         out.append(bullet + c.say(_J_CS["val", False]))
     if pick.chance(0.5):
-        out.append(sec.format(t=pick.v(_J_SEC_TITLES["etc", cls])))
-        out.append(bullet + c.say(_J_EXTRA["kv", cls]))
+        tpl = _extra(c, "kv", "\n".join(out), set())
+        if tpl is not None:
+            title = pick.v(_J_SEC_TITLES["etc", cls])
+            line = c.fill(tpl)
+            key, colon, value = line.partition(": ")
+            # no "기타: …" under 기타, no "처우: …" under 처우 및 기타
+            if colon and (key in title or title in key):
+                line = value
+            out += [sec.format(t=title), bullet + line]
     return "\n".join(out)
 
 
@@ -1554,7 +1687,7 @@ def _posting_hashtag(c: _Ctx) -> str:
         tags.append("#" + c["gtag"].replace(" ", ""))
     online_at = bool(a.location) and a.work_mode == "online"
     if a.location and not online_at:
-        tags.append("#" + c["place"].replace(" ", ""))
+        tags.append(_place_tag(c))
     elif not a.location and pick.chance(0.5):
         tags.append("#지역무관")
     if a.requires_cs or pick.chance(0.3):
@@ -1574,6 +1707,7 @@ def _posting_linkedin(c: _Ctx) -> str:
     """English-mixed hiring post: a headline and fields split by | or lines."""
     a = c.a
     pick = c.pick
+    c["\0latin"] = True  # type: ignore[assignment]  # English phrases: React, not 리액트
     cls = _cls(a)
     head = c.say(_J_LI_HEAD["job" if a.goal == "job" else cls])
     if a.goal == "freelance" or (cls == "work" and a.goal != "job"):
@@ -1624,7 +1758,9 @@ def _posting_notice(c: _Ctx) -> str:
         cs = c.say(_J_CS["val", False])
         items.append(cs if cs.startswith("전공") else "전공: " + cs)
     if pick.chance(0.5):
-        items.append(c.say(_J_EXTRA["kv", cls]))
+        tpl = _extra(c, "kv", "\n".join(items), set())
+        if tpl is not None:
+            items.append(c.fill(tpl))
     items.append(pick.v(_J_NOTICE_KEYS["contact"]))
     numbered = pick.chance(0.6)
     bullet = pick.v(_X_BULLETS)
