@@ -210,7 +210,7 @@ def _profile(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
     stated = u() < 0.5 if mode == 0 else u() >= data.unstated_region_fraction
     region = loc if stated else NOWHERE
     main = v.main(u, theme, data.group_affinity)
-    stacks = [main, *v.stacks(u, main, int(u() * data.max_stacks_per_profile))]
+    stacks = [main, *v.stacks(u, main, int(u() * data.max_stacks_per_profile), close=0.75, any_=0.0)]
     # A sibling or a related stack the person has not used: never one their own stacks build on.
     refuse = (
         v.stacks(u, main, 1, avoid=[*stacks, *v.implied(stacks)], any_=0.0)

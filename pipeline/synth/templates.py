@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from pipeline.synth.catalog import Catalog
-from pipeline.synth.korean import PARTICLES, Grammar, sino_number
+from pipeline.synth.korean import PARTICLES, Grammar
 
 T = TypeVar("T")
 
@@ -269,6 +269,9 @@ _NOT_WRITTEN = {
     "거대언어모델",
     "대형 언어 모델",
     "엑스지부스트",
+    "패스트API",  # half-English spellings a reviewer found nobody writes
+    "그래프QL",
+    "프로메테우스/그라파나",  # names a second tool
     "아마존 웹 서비스",
     "딥스피드",
 }
@@ -276,11 +279,9 @@ _NOT_WRITTEN = {
 # take _RARE_SHARE of a stack's mentions.
 _RARE_WRITTEN = {
     "파이선",
-    "패스트API",
     "노드JS",
     "네스트JS",
     "타입ORM",
-    "그래프QL",
     "리엑트",
     "뷰JS",
     "넥스트JS",
@@ -801,7 +802,13 @@ def _s_re(c: _Ctx) -> str:
 def _s_dev(c: _Ctx) -> str:
     """A developer named by the main stack when it is a language/framework of the role (React 개발자)."""
     main = c.a.stacks[0]
-    if main in _DEV_TITLE and c.ph.stack_role.get(main) == c.a.role and c.pick.chance(0.6):
+    # Only beside other stacks: "React 개발자 … 주력은 React" alone reads as a doubled title.
+    if (
+        main in _DEV_TITLE
+        and len(c.a.stacks) > 1
+        and c.ph.stack_role.get(main) == c.a.role
+        and c.pick.chance(0.6)
+    ):
         return _stack_list(c)[0] + " 개발자"
     return c["rp"]
 
@@ -857,9 +864,6 @@ def _p_yrs(c: _Ctx) -> str:
     pick = c.pick
     if n <= 2 and pick.chance(0.1):
         return f"{12 * n + pick.bits() % 12}개월 차"
-    if 3 <= n <= 9 and pick.unseen and pick.chance(0.03):  # read badly; a held-out rarity
-        pick.held = True
-        return f"{sino_number(n)} 년 차"
     return pick.v(c.ph.years(n, "adj"))
 
 
@@ -1408,7 +1412,8 @@ def _s_are(c: _Ctx) -> str:
 
 
 def _j_subj(c: _Ctx) -> str:
-    if c.pick.chance(0.3):
+    # mostly the main stack: a "자료구조 스터디" that requires TensorRT reads as nonsense
+    if c.pick.chance(0.7):
         return _stack_list(c)[0]
     return c.pick.v(_J_SUBJECTS)
 
@@ -1421,7 +1426,7 @@ def _j_pay(c: _Ctx) -> str:
     a = c.a
     if a.goal == "job":
         lo = (3500, 4000, 5000, 6500, 8000)[min(4, (a.min_years + 1) // 2)]
-        hi = lo + c.pick((1500, 2000, 2500))
+        hi = min(lo + c.pick((1500, 2000, 2500)), 9500)  # "8,000~10,000만 원" is not how 1억 is written
         return c.pick(
             (f"연봉 {lo:,}~{hi:,}", f"연봉 {lo:,}~{hi:,}만 원 (협의)", "연봉은 경력에 따라 협의", "연봉 협의")
         )
