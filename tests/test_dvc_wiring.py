@@ -147,7 +147,7 @@ def test_shipped_inputs_are_dependencies_and_in_the_repository() -> None:
 
 
 def test_generate_does_not_read_split_settings() -> None:
-    """Changing data.split.* reruns split and what follows, not the 30,000-pair generation."""
+    """Changing data.split.* reruns split and what follows, not the 24,000-pair generation."""
     data_keys = set(PARAMS["data"])
     generate = set(STAGES["generate"]["params"])
     assert generate == {f"data.{k}" for k in data_keys - SPLIT_ONLY_DATA}
