@@ -57,6 +57,8 @@ def assign_splits(
     held = order[comp_held[order]]
     held = held[np.argsort(comp_stratum[held], kind="stable")]
     split_of[held] = 1 + np.arange(len(held)) % 2  # dev, test, dev, ...
+    targets = np.array([fractions.train, fractions.dev, fractions.test]) * len(component)
+    filled = np.bincount(split_of[split_of >= 0], weights=sizes[split_of >= 0], minlength=len(SPLITS))
     if stratum is not None:
         for s in np.unique(comp_stratum):
             members = order[comp_stratum[order] == s]
@@ -64,10 +66,14 @@ def assign_splits(
                 continue
             for k in (1, 2):
                 free = members[split_of[members] == -1]
-                if not (split_of[members] == k).any() and len(free) > 1:
+                # a stratum's first dev/test component, while that split has room for it
+                if (
+                    not (split_of[members] == k).any()
+                    and len(free) > 1
+                    and filled[k] + sizes[free[0]] <= targets[k]
+                ):
                     split_of[free[0]] = k
-    targets = np.array([fractions.train, fractions.dev, fractions.test]) * len(component)
-    filled = np.bincount(split_of[split_of >= 0], weights=sizes[split_of >= 0], minlength=len(SPLITS))
+                    filled[k] += sizes[free[0]]
     for c in order[split_of[order] == -1]:
         k = int(np.argmax(targets - filled))
         split_of[c] = k
