@@ -362,13 +362,14 @@ def test_vectorised_scores_equal_the_rules_written_out() -> None:
     assert out["capped"].any() and (~out["capped"]).any()
 
 
-def test_cross_product_of_a_thousand_by_a_thousand() -> None:
-    p, j = _frames(1000, seed=2)
-    left = p.loc[np.repeat(np.arange(1000), 1000)].reset_index(drop=True)
-    right = j.loc[np.tile(np.arange(1000), 1000)].reset_index(drop=True)
+def test_a_cross_product_scores_like_the_reference() -> None:
+    """What the evaluation does: every profile against every posting (here 400 x 400) in one call."""
+    p, j = _frames(400, seed=2)
+    left = p.loc[np.repeat(np.arange(400), 400)].reset_index(drop=True)
+    right = j.loc[np.tile(np.arange(400), 400)].reset_index(drop=True)
     out = score_frame(left, right, RULES, CATALOG)
-    assert len(out) == 1_000_000 and out["score"].between(0, 1).all()
-    for k in np.random.default_rng(0).integers(0, 1_000_000, 200):
+    assert len(out) == 160_000 and out["score"].between(0, 1).all()
+    for k in np.random.default_rng(0).integers(0, 160_000, 100):
         assert out["score"].iat[k] == pytest.approx(_reference(left.iloc[k], right.iloc[k]), abs=1e-6)
 
 
