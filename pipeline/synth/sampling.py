@@ -299,17 +299,17 @@ def _render(rng: np.random.Generator, items: list[Any], unseen: np.ndarray, rend
     )
 
 
+def _attr_names(catalog: Catalog) -> tuple[tuple[str, ...], ...]:
+    """Stack, goal, location (code -1, NOWHERE, is the last: "") and role names, indexed by code."""
+    return catalog.stack_names, catalog.goal_names, (*catalog.location_names, ""), catalog.role_names
+
+
 def build_profiles(seed: int, data: DataConfig, catalog: Catalog, themes: Themes, t: Tables,
                    ph: Phrases) -> EntityPool:  # fmt: skip
     rng = stream(seed, _PROFILES)
     starts, groups, rows = _draw_entities(rng, data, catalog, themes, data.num_profiles, _profile)
     region, stacks, refuse, years, role, mode, background, goals = (list(c) for c in zip(*rows, strict=True))
-    sn, gn, ln, rn = (
-        catalog.stack_names,
-        catalog.goal_names,
-        (*catalog.location_names, ""),
-        catalog.role_names,
-    )
+    sn, gn, ln, rn = _attr_names(catalog)
     attrs = [
         ProfileAttrs(ln[r], tuple(map(sn.__getitem__, st)), tuple(map(sn.__getitem__, no)), y, rn[ro],
                      PROFILE_MODES[m], BACKGROUNDS[b], tuple(map(gn.__getitem__, go)))
@@ -350,12 +350,7 @@ def build_postings(seed: int, data: DataConfig, catalog: Catalog, themes: Themes
     region, required, preferred, min_years, max_years, role, mode, goal, requires_cs = (
         list(c) for c in zip(*rows, strict=True)
     )
-    sn, gn, ln, rn = (
-        catalog.stack_names,
-        catalog.goal_names,
-        (*catalog.location_names, ""),
-        catalog.role_names,
-    )
+    sn, gn, ln, rn = _attr_names(catalog)
     attrs = [
         PostingAttrs(ln[r], tuple(map(sn.__getitem__, rq)), tuple(map(sn.__getitem__, pr)), lo, hi, rn[ro],
                      POSTING_MODES[m], gn[go], cs)

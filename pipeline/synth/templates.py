@@ -779,12 +779,17 @@ def _s_rf(c: _Ctx) -> str:
     return c.pick(c.ph.role(c.a.role).field)
 
 
-def _s_rp(c: _Ctx) -> str:
-    words = c.ph.role(c.a.role).person
+def _person(c: _Ctx, words: Sequence[str], lang: int) -> str:
+    """A role's person noun; a mobile developer is often named by platform (iOS 개발자), ``lang`` 0 Korean,
+    1 English."""
     fam = _FAMILY_PERSON.get(c.ph.family_of.get(c.a.stacks[0], ""))
     if fam and c.a.role == "mobile" and c.pick.chance(0.5):
-        words = fam[0]
+        words = fam[lang]
     return c.pick(words)
+
+
+def _s_rp(c: _Ctx) -> str:
+    return _person(c, c.ph.role(c.a.role).person, 0)
 
 
 def _s_rc(c: _Ctx) -> str:
@@ -792,11 +797,7 @@ def _s_rc(c: _Ctx) -> str:
 
 
 def _s_re(c: _Ctx) -> str:
-    words = c.ph.role(c.a.role).english
-    fam = _FAMILY_PERSON.get(c.ph.family_of.get(c.a.stacks[0], ""))
-    if fam and c.a.role == "mobile" and c.pick.chance(0.5):
-        words = fam[1]
-    return c.pick(words)
+    return _person(c, c.ph.role(c.a.role).english, 1)
 
 
 def _s_dev(c: _Ctx) -> str:
