@@ -156,6 +156,8 @@ _DELETE = object()
         (_set("experience_levels.1.min_years", 2), "experience_levels.1.min_years", "contiguous"),
         (_set("experience_levels.0.max_years", "zero"), "experience_levels.0.max_years", "integer"),
         (_set("goals.1.name", "study"), "goals.1.name", "not already used by goals.0"),
+        (_set("alternatives.0", ["Django", "Cobol"]), "alternatives.0.1", "a stack of this catalog"),
+        (_set("alternatives.0", ["Django", "Django"]), "alternatives.0", "at least two different stacks"),
     ],
 )  # fmt: skip
 def test_malformed_catalog_names_file_and_entry(

@@ -14,6 +14,7 @@ from pipeline.synth.sampling import (
     CandidatePool,
     EntityPool,
     PairSampler,
+    _Vocab,
     build_candidates,
     build_postings,
     build_profiles,
@@ -27,6 +28,20 @@ CFG = compose_config(["data.num_profiles=300", "data.num_postings=240", "data.nu
 DATA = CFG.data
 TABLES = tables(CATALOG, DATA.rules)
 PHRASES = Phrases(CATALOG)
+
+
+def test_a_posting_never_requires_two_stacks_that_do_the_same_job(built: tuple) -> None:
+    """Angular and Svelte, Spring and Gin, Next.js and Vue (through React): one of each kind is required."""
+    _, postings, _ = built
+    index = {name: i for i, name in enumerate(CATALOG.stack_names)}
+    rivals = _Vocab(CATALOG).rivals
+    assert {"Svelte", "Next.js", "Vue"} <= {CATALOG.stack_names[i] for i in rivals[index["Angular"]]}
+    assert index["Spring"] not in rivals[index["Spring Boot"]]  # one is built on the other
+    required = postings.columns["j_stacks"].to_pylist()
+    assert sum(len(r) > 1 for r in required) > 100
+    for stacks in required:
+        codes = [index[s] for s in stacks]
+        assert not any(b in rivals[a] for a in codes for b in codes), stacks
 
 
 def pools(seed: int = 7) -> tuple[EntityPool, EntityPool, CandidatePool]:

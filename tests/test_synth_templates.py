@@ -18,6 +18,8 @@ from pipeline.synth.templates import (
     _J_MODE,
     _J_SCHED,
     _J_SCHED_WORK,
+    _RARE_WRITTEN,
+    _SLANG,
     _X_TOPICS,
     DRAW_WORDS,
     HELD_OUT_REGISTERS,
@@ -679,7 +681,7 @@ def test_every_hybrid_form_says_both_parts() -> None:
 
 def test_study_posts_list_no_team_and_no_service_topic() -> None:
     """Team composition and service topics are for projects; a study has a subject."""
-    topics = _X_TOPICS.every
+    topics = [t for var in _X_TOPICS.values() for t in var.every]
     studies = 0
     for a, r in posting_texts(False) + posting_texts(True):  # type: ignore[operator]
         if a.goal == "study":
@@ -687,6 +689,30 @@ def test_study_posts_list_no_team_and_no_service_topic() -> None:
             assert not re.search(r"팀 구성|현재 팀은|마케터|디자이너 \d|PM \d", r.text), r.text
             assert not any(t in r.text for t in topics), r.text
     assert studies > 200
+
+
+def test_a_topic_fits_the_role() -> None:
+    """A firmware developer is not recruited for a restaurant map, nor an ML engineer for a game."""
+    own = {role: set(var.every) for role, var in _X_TOPICS.items()}
+    seen = 0
+    for a, r in posting_texts(False) + posting_texts(True) + profile_texts(False):  # type: ignore[operator]
+        mine = own.get(a.role, own["web"])
+        others = {t for role, ts in own.items() if ts is not mine for t in ts}
+        assert not any(t in r.text for t in others), (a.role, r.text)
+        seen += any(t in r.text for t in mine)
+    assert seen > 100
+
+
+def test_slang_and_misspellings_only_in_casual_texts() -> None:
+    """자스, 씨쁠쁠 and 리엑트 are written in chat and tags, not in a formal self-introduction or job ad."""
+    casual = {"chat", "tags", "hashtag", "reply", "board"}
+    words = "|".join(re.escape(w) for w in [*_SLANG, *_RARE_WRITTEN])
+    written = re.compile(rf"(^|[\s,/#(])({words})($|[\s,/)을를이가은는과와도랑])")
+    found = {True: 0, False: 0}
+    for _, r in profile_texts(False) + posting_texts(False) + profile_texts(True):  # type: ignore[operator]
+        found[r.register in casual] += bool(written.search(r.text))
+    assert found[False] == 0
+    assert found[True] > 20
 
 
 def test_office_perks_only_where_people_come_in() -> None:

@@ -91,6 +91,7 @@ class _CatalogFile(_Entry):
     stack_families: tuple[_Family, ...] = Field(min_length=1)
     experience_levels: tuple[_Level, ...] = Field(min_length=1)
     goals: tuple[_Goal, ...] = Field(min_length=1)
+    alternatives: tuple[tuple[Text, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ class Catalog:
     stacks: tuple[Stack, ...]
     experience_levels: tuple[ExperienceLevel, ...]
     goals: tuple[Goal, ...]
+    alternatives: tuple[tuple[str, ...], ...] = ()  # stacks that do the same job (one is required, not two)
 
     @functools.cached_property
     def location_names(self) -> tuple[str, ...]:
@@ -325,6 +327,10 @@ def _check(raw: _CatalogFile, c: _Checker) -> None:
             for k, alias in enumerate(s.aliases):
                 c.unique(surface, alias, f"{owner}.aliases.{k}", "an alias", owner)
             c.known(s.uses, stacks - {s.name}, f"{where}.stacks.{j}.uses", "another stack")
+    for i, group in enumerate(raw.alternatives):
+        c.known(group, stacks, f"alternatives.{i}", "a stack")
+        if len(set(group)) < 2:
+            raise c.fail(f"alternatives.{i}", list(group), "at least two different stacks")
     expected = 0
     for i, lv in enumerate(raw.experience_levels):
         if lv.min_years != expected:
@@ -367,6 +373,7 @@ def parse_catalog(raw: Any, path: Path | str = "<catalog>") -> Catalog:
             ExperienceLevel(lv.name, lv.min_years, lv.max_years, lv.weight) for lv in model.experience_levels
         ),
         goals=tuple(Goal(g.name, g.forms, g.light, g.related) for g in model.goals),
+        alternatives=model.alternatives,
     )
 
 

@@ -162,6 +162,17 @@ class _Vocab:
                     seen.add(b)
                     todo.extend(index[c] for c in catalog.stacks[b].uses)
             self.bases.append(seen)
+        # Stacks a posting never requires together (Angular and Svelte; Next.js and Vue, through React).
+        groups = [{index[n] for n in g} for g in catalog.alternatives]
+        self.rivals: list[set[int]] = [set() for _ in catalog.stacks]
+        for a in range(self.n_stacks):
+            for b in range(a + 1, self.n_stacks):
+                sa, sb = {a, *self.bases[a]}, {b, *self.bases[b]}
+                if a in sb or b in sa:
+                    continue
+                if any((sa & g) and (sb & g) and len((sa | sb) & g) > 1 for g in groups):
+                    self.rivals[a].add(b)
+                    self.rivals[b].add(a)
 
     @staticmethod
     def weighted(u: Uniform, cumulative: list[float]) -> int:
@@ -182,16 +193,21 @@ class _Vocab:
         avoid: Sequence[int] = (),
         close: float = 0.65,
         any_: float = 0.05,
+        rivals: bool = False,
     ) -> list[int]:
         """Up to ``k`` more distinct stacks that go with ``main``, as people's stacks do: mostly its
-        family and what it is built on (``close``), else a related family, seldom (``any_``) anything."""
+        family and what it is built on (``close``), else a related family, seldom (``any_``) anything.
+        ``rivals``: none that does the job of another one (a job's requirements; people know several)."""
         out: list[int] = []
         for _ in range(k):
             x = u()
             pool = self.close[main] if x < close else self.related[main] if x < 1.0 - any_ else None
             s = pool[int(u() * len(pool))] if pool else int(u() * self.n_stacks)
-            if s != main and s not in out and s not in avoid:
-                out.append(s)
+            if s == main or s in out or s in avoid:
+                continue
+            if rivals and any(s in self.rivals[t] for t in (main, *out)):
+                continue
+            out.append(s)
         return out
 
     def implied(self, stacks: Sequence[int]) -> set[int]:
@@ -239,7 +255,8 @@ def _posting(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
     # Coherent requirements: the main stack, then what goes with it.
     main = v.main(u, theme, data.group_affinity)
     # A job asks for what goes together: no off-field requirement, and 우대 never what the required imply.
-    required = [main, *v.stacks(u, main, int(u() * data.max_stacks_per_posting), close=0.85, any_=0.0)]
+    k = int(u() * data.max_stacks_per_posting)
+    required = [main, *v.stacks(u, main, k, close=0.85, any_=0.0, rivals=True)]
     preferred = []
     if data.max_preferred and u() < data.preferred_fraction:
         avoid = [*required, *v.implied(required)]

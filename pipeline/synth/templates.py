@@ -291,6 +291,9 @@ _RARE_WRITTEN = {
     "Rx스위프트",
 }
 _RARE_SHARE = 0.03
+# Community slang: written in chat, tags and casual board posts, not in a résumé or a job ad. Misspellings
+# (_RARE_WRITTEN) likewise.
+_SLANG = {"자스", "타스", "C샵", "스유", "씨쁠쁠", "씨플플", "마바", "고랭", "안드", "쿠버", "토치"}
 _HANGUL = re.compile("[\uac00-\ud7a3]")
 # Landmarks that are a building or a complex: one lives or meets near them (정부세종청사 근처), not in them.
 _COMPLEX = ("청사", "단지")
@@ -522,6 +525,7 @@ class Phrases:
         # often than any one alias, and 장고 more often than django. Misspellings are drawn apart (rare);
         # English phrases (Skills: …, No … experience) take the Latin forms only.
         self.stack_forms: dict[str, tuple[str, ...]] = {}
+        self.stack_plain: dict[str, tuple[str, ...]] = {}  # stack_forms without slang
         self.stack_latin: dict[str, tuple[str, ...]] = {}
         self.stack_rare: dict[str, tuple[str, ...]] = {}
         for s in catalog.stacks:
@@ -529,6 +533,7 @@ class Phrases:
             common = [a for a in written if a not in _RARE_WRITTEN]
             hangul = [a for a in common if _HANGUL.search(a)][:1]
             self.stack_forms[s.name] = (s.name, s.name, s.name, *hangul, *common)
+            self.stack_plain[s.name] = tuple(f for f in self.stack_forms[s.name] if f not in _SLANG)
             self.stack_latin[s.name] = (s.name, s.name, s.name, *(a for a in common if not _HANGUL.search(a)))
             rare = tuple(a for a in written if a in _RARE_WRITTEN)
             if rare:
@@ -684,11 +689,14 @@ class _Ctx(dict):
 
 
 def _surfaces(c: _Ctx, stacks: Sequence[str], latin: bool = False) -> list[str]:
-    """Surface forms of ``stacks``: Latin ones only with ``latin`` or in an English-register text."""
+    """Surface forms of ``stacks``: Latin ones only with ``latin`` or in an English-register text; slang
+    and misspellings only in a casual one (``_casual``)."""
     pick = c.pick
     if latin or c.get("\0latin"):
         forms = c.ph.stack_latin
         return [pick(forms[s]) for s in stacks]
+    if not c.get("\0casual"):
+        return [pick(c.ph.stack_plain[s]) for s in stacks]
     forms = c.ph.stack_forms
     rare = c.ph.stack_rare
     out = []
@@ -696,6 +704,11 @@ def _surfaces(c: _Ctx, stacks: Sequence[str], latin: bool = False) -> list[str]:
         r = rare.get(s)
         out.append(pick(r) if r is not None and pick.chance(_RARE_SHARE) else pick(forms[s]))
     return out
+
+
+def _casual(c: _Ctx) -> None:
+    """Mark the text casual (chat, tags, a 해요체 board post) before any stack is written."""
+    c["\0casual"] = True  # type: ignore[assignment]
 
 
 def _written(c: _Ctx, items: list[str], slot: str) -> str:
@@ -842,7 +855,8 @@ def _s_tags(c: _Ctx) -> str:
 
 
 def _s_topic(c: _Ctx) -> str:
-    return c.pick.v(_X_TOPICS)
+    """Something to build that fits the role: an app for web and mobile, a model for ML, firmware..."""
+    return c.pick.v(_X_TOPICS.get(c.a.role, _X_TOPICS["web"]))
 
 
 def _s_hours(c: _Ctx) -> str:
@@ -1159,6 +1173,7 @@ def _profile_intro(c: _Ctx) -> str:
 
 def _profile_chat(c: _Ctx) -> str:
     """A casual message (해요체 or 음슴체), emoji and a question sometimes."""
+    _casual(c)
     pick = c.pick
     lv = "p" if pick.chance(0.65) else "c"
     parts = []
@@ -1177,6 +1192,7 @@ def _profile_chat(c: _Ctx) -> str:
 
 def _profile_reply(c: _Ctx) -> str:
     """Held out: a comment answering a recruitment post."""
+    _casual(c)
     pick = c.pick
     parts = [pick.v(_P_REPLY_OPEN)]
     at = bool(c.a.location) and pick.chance(0.5)
@@ -1326,6 +1342,7 @@ _P_TAGS_YEARS0 = _table("P_TAGS_YEARS0")
 
 def _profile_tags(c: _Ctx) -> str:
     """A short line and hashtags; what a tag cannot say (not used, …) goes in words."""
+    _casual(c)
     a = c.a
     pick = c.pick
     tpl = pick.v(_P_TAGS_LEAD if a.years else _P_TAGS_LEAD0)
@@ -1594,6 +1611,8 @@ def _posting_board(c: _Ctx) -> str:
     """A recruitment board post: a header, the recruiting line, facts in sentences, a closing."""
     pick = c.pick
     lv = "p" if pick.chance(0.6) else "f"
+    if lv == "p":
+        _casual(c)
     c["hloc"] = _hloc(c)
     head = c.say(_J_BOARD_HEAD if _cls(c.a) == "club" else _J_BOARD_HEAD_WORK)
     parts = [_j_want(c, lv)] if pick.chance(0.6) else []
@@ -1657,6 +1676,7 @@ _J_CHAT_OPEN = _table("J_CHAT_OPEN")
 
 def _posting_chat(c: _Ctx) -> str:
     """A casual message: a question, then the facts in 해요체/음슴체."""
+    _casual(c)
     a = c.a
     pick = c.pick
     lv = "p" if pick.chance(0.65) else "c"
@@ -1682,6 +1702,7 @@ _J_TAGS_PREF = _table("J_TAGS_PREF")
 
 
 def _posting_hashtag(c: _Ctx) -> str:
+    _casual(c)
     a = c.a
     pick = c.pick
     tpl = pick.v(_J_TAGS_LEAD if _cls(a) == "club" else _J_TAGS_LEAD_WORK)
