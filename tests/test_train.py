@@ -349,8 +349,12 @@ def test_frozen_layer_cache_matches_the_plain_forward_pass(tiny_model_dir: Path)
     with torch.no_grad():
         plain = model(dict(features))["sentence_embedding"]
         cache = FrozenLayerCache(model, num_layers=1, max_mb=16)
+        assert cache.packed, "BERT layers: the upper layers run on the packed tokens"
         first = cache(dict(features))
         assert len(cache.store) == 3 and cache.bytes > 0
+        cache.packed = False
+        assert torch.allclose(cache(dict(features)), first, atol=1e-6), "packed = padded"
+        cache.packed = True
         second = cache(dict(features))  # from the store: the lower layer does not run again
         assert len(cache.store) == 3
         unbounded_bytes = cache.bytes

@@ -9,6 +9,10 @@ to bf16 precision (tested).
 
 Supports BERT-style encoders (``embeddings`` + ``encoder.layer``: BERT, RoBERTa/XLM-R, e5); the memory
 bound is ``train.frozen_cache_mb``: once full, further texts are computed every time, not stored.
+
+The trainable layers run on the texts' tokens packed together (no padding) wherever the layers are plain
+BERT layers: a block's texts differ in length (the default data: 62% of a padded block is real tokens), and
+padding costs every matrix product the same as a token. Only the attention itself is padded back.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class FrozenLayerCache:
         self.store: dict[bytes, Tensor] = {}
         self.bytes = 0
         self.full = False  # a state was refused: the bound is reached
+        self.packed = all(_plain_bert_layer(layer) for layer in layers[num_layers:])
 
     def __call__(self, features: dict[str, Tensor]) -> Tensor:
         """Sentence embeddings of the rows of ``features`` (input_ids, attention_mask[, token_type_ids])."""
@@ -55,16 +60,49 @@ class FrozenLayerCache:
         if missing:
             for i, state in zip(missing, self._store(features, missing), strict=True):
                 states[i] = state
-        hidden = torch.zeros(ids.shape[0], ids.shape[1], states[0].shape[-1])  # type: ignore[union-attr]
-        for i, state in enumerate(states):
-            hidden[i, : lengths[i]] = state.float()  # type: ignore[union-attr]
-        extended = self.hf.get_extended_attention_mask(mask, ids.shape)
-        for layer in self.layers[self.num_layers :]:
-            hidden = layer(hidden, attention_mask=extended)[0]
+        if self.packed:
+            hidden = self._upper_packed(torch.cat(states).float(), mask)  # type: ignore[arg-type]
+        else:
+            hidden = torch.zeros(ids.shape[0], ids.shape[1], states[0].shape[-1])  # type: ignore[union-attr]
+            for i, state in enumerate(states):
+                hidden[i, : lengths[i]] = state.float()  # type: ignore[union-attr]
+            extended = self.hf.get_extended_attention_mask(mask, ids.shape)
+            for layer in self.layers[self.num_layers :]:
+                hidden = layer(hidden, attention_mask=extended)[0]
         out: dict[str, Tensor] = {**features, "token_embeddings": hidden}
         for module in self.tail:
             out = module(out)
         return out["sentence_embedding"]
+
+    def _upper_packed(self, x: Tensor, mask: Tensor) -> Tensor:
+        """The trainable layers on ``x`` ([tokens, hidden]: each row's real tokens, rows in order; padding is
+        on the right) as BertLayer computes them, dropout included. Returns [rows, length, hidden], padded."""
+        rows, length = mask.shape
+        where = mask.reshape(-1).nonzero().squeeze(1)
+        keys = mask.bool()[:, None, None, :]
+
+        def padded(t: Tensor) -> Tensor:
+            return t.new_zeros(rows * length, t.shape[-1]).index_copy(0, where, t)
+
+        for layer in self.layers[self.num_layers :]:
+            att, out = layer.attention.self, layer.attention.output
+            mid, end = layer.intermediate, layer.output
+            heads, size = att.num_attention_heads, att.attention_head_size
+
+            def split(t: Tensor, heads: int = heads, size: int = size) -> Tensor:
+                return padded(t).view(rows, length, heads, size).transpose(1, 2)
+
+            context = torch.nn.functional.scaled_dot_product_attention(
+                split(att.query(x)),
+                split(att.key(x)),
+                split(att.value(x)),
+                attn_mask=keys,
+                dropout_p=att.dropout.p if att.training else 0.0,
+            )
+            context = context.transpose(1, 2).reshape(rows * length, -1)[where]
+            a = out.LayerNorm(out.dropout(out.dense(context)) + x)
+            x = end.LayerNorm(end.dropout(end.dense(mid.intermediate_act_fn(mid.dense(a)))) + a)
+        return padded(x).view(rows, length, -1)
 
     def fill(
         self, model: Any, texts: dict[str | None, list[str]], batch_size: int = 64, desc: str = "train texts"
@@ -152,6 +190,18 @@ class FrozenLayerCache:
             self.bytes += size
         else:
             self.full = True
+
+
+def _plain_bert_layer(layer: Any) -> bool:
+    """A BertLayer (RoBERTa's, XLM-R's) without relative positions, cross-attention or chunking."""
+    att = getattr(getattr(layer, "attention", None), "self", None)
+    return (
+        all(hasattr(att, name) for name in ("query", "key", "value", "dropout", "num_attention_heads"))
+        and getattr(att, "position_embedding_type", "absolute") == "absolute"
+        and not getattr(layer, "add_cross_attention", False)
+        and not getattr(layer, "chunk_size_feed_forward", 0)
+        and all(hasattr(layer, name) for name in ("intermediate", "output"))
+    )
 
 
 def _encoder_layers(hf_model: Any) -> Sequence[Any]:
