@@ -44,6 +44,23 @@ def test_a_posting_never_requires_two_stacks_that_do_the_same_job(built: tuple) 
         assert not any(b in rivals[a] for a in codes for b in codes), stacks
 
 
+def test_required_stacks_are_of_one_job(built: tuple) -> None:
+    """SwiftUI is not required for a BE post, nor FreeRTOS for DevOps; backend + frontend (풀스택) is."""
+    _, postings, _ = built
+    role_of = {s.name: CATALOG.family_role[CATALOG.family_of[i]] for i, s in enumerate(CATALOG.stacks)}
+    web = {CATALOG.role_names.index(r) for r in ("backend", "frontend")}
+    uses = CATALOG.uses  # built on (BigQuery on SQL): goes with its base, whatever the base's job
+    index = {name: i for i, name in enumerate(CATALOG.stack_names)}
+    mixed = 0
+    for stacks in postings.columns["j_stacks"].to_pylist():
+        main = role_of[stacks[0]]
+        for s in stacks[1:]:
+            linked = any(uses[index[s], index[t]] for t in stacks if t != s)
+            assert role_of[s] == main or {role_of[s], main} <= web or linked, stacks
+        mixed += len({role_of[s] for s in stacks}) > 1
+    assert mixed > 0
+
+
 def pools(seed: int = 7) -> tuple[EntityPool, EntityPool, CandidatePool]:
     themes = draw_themes(seed, DATA, CATALOG)
     p = build_profiles(seed, DATA, CATALOG, themes, TABLES, PHRASES)

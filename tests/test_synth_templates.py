@@ -715,6 +715,12 @@ def test_slang_and_misspellings_only_in_casual_texts() -> None:
     assert found[True] > 20
 
 
+def test_a_smiley_or_laugh_ends_one_sentence_of_a_text_at_most() -> None:
+    """ "생각해요 :) … 해요 :) … 가능해요 :)" reads as a tic."""
+    for _, r in profile_texts(False) + posting_texts(False):  # type: ignore[operator]
+        assert len(re.findall(r":\)", r.text)) <= 1 and len(re.findall("ㅎㅎ", r.text)) <= 1, r.text
+
+
 def test_office_perks_only_where_people_come_in() -> None:
     """점심 제공 (or a station nearby) in a remote job reads wrong."""
     for a, r in posting_texts(False) + posting_texts(True):  # type: ignore[operator]

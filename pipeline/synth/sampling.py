@@ -150,6 +150,17 @@ class _Vocab:
             for i in range(len(fam))
         ]
         self.related = [np.flatnonzero(rel[fam[i]][fam]).tolist() for i in range(len(fam))]
+        # A related family of another job is credit for the rules, but odd in one person's or one post's
+        # stacks (Yocto for a game, SwiftUI for a BE post): those draw only stacks of the main stack's role,
+        # the other web role (풀스택) and, beside the requirements, infrastructure (Docker, AWS).
+        devops = {roles.index("devops")} if "devops" in roles else set()
+
+        def fitting(i: int, extra: set[int]) -> list[int]:
+            own = {self.role_of[i]} | (self.web if self.role_of[i] in self.web else set())
+            return [j for j in self.related[i] if self.role_of[j] in own | extra]
+
+        self.related_required = [fitting(i, set()) for i in range(len(fam))]
+        self.related_own = [fitting(i, devops) for i in range(len(fam))]
         index = {x.name: i for i, x in enumerate(catalog.stacks)}
         self.bases: list[
             set[int]
@@ -194,14 +205,17 @@ class _Vocab:
         close: float = 0.65,
         any_: float = 0.05,
         rivals: bool = False,
+        related: list[list[int]] | None = None,
     ) -> list[int]:
         """Up to ``k`` more distinct stacks that go with ``main``, as people's stacks do: mostly its
         family and what it is built on (``close``), else a related family, seldom (``any_``) anything.
-        ``rivals``: none that does the job of another one (a job's requirements; people know several)."""
+        ``rivals``: none that does the job of another one (a job's requirements; people know several).
+        ``related``: the related stacks to draw from (default: every stack of a related family)."""
         out: list[int] = []
+        near = (related or self.related)[main]
         for _ in range(k):
             x = u()
-            pool = self.close[main] if x < close else self.related[main] if x < 1.0 - any_ else None
+            pool = self.close[main] if x < close or not near else near if x < 1.0 - any_ else None
             s = pool[int(u() * len(pool))] if pool else int(u() * self.n_stacks)
             if s == main or s in out or s in avoid:
                 continue
@@ -226,7 +240,8 @@ def _profile(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
     stated = u() < 0.5 if mode == 0 else u() >= data.unstated_region_fraction
     region = loc if stated else NOWHERE
     main = v.main(u, theme, data.group_affinity)
-    stacks = [main, *v.stacks(u, main, int(u() * data.max_stacks_per_profile), close=0.75, any_=0.0)]
+    k = int(u() * data.max_stacks_per_profile)
+    stacks = [main, *v.stacks(u, main, k, close=0.75, any_=0.0, related=v.related_own)]
     # A sibling or a related stack the person has not used: never one their own stacks build on.
     refuse = (
         v.stacks(u, main, 1, avoid=[*stacks, *v.implied(stacks)], any_=0.0)
@@ -256,11 +271,12 @@ def _posting(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
     main = v.main(u, theme, data.group_affinity)
     # A job asks for what goes together: no off-field requirement, and 우대 never what the required imply.
     k = int(u() * data.max_stacks_per_posting)
-    required = [main, *v.stacks(u, main, k, close=0.85, any_=0.0, rivals=True)]
+    required = [main, *v.stacks(u, main, k, close=0.85, any_=0.0, rivals=True, related=v.related_required)]
     preferred = []
     if data.max_preferred and u() < data.preferred_fraction:
         avoid = [*required, *v.implied(required)]
-        preferred = v.stacks(u, main, 1 + int(u() * data.max_preferred), avoid=avoid, close=0.5, any_=0.0)
+        k = 1 + int(u() * data.max_preferred)
+        preferred = v.stacks(u, main, k, avoid=avoid, close=0.5, any_=0.0, related=v.related_own)
     if v.light[goal]:  # a study or a toy project seldom asks for years
         min_years = 0 if u() < 0.8 else 1 + int(u() * 2)
     elif not v.hiring[goal]:  # a side project or a founding team asks for a few at most

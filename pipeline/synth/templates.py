@@ -441,13 +441,13 @@ _GOALS: dict[str, _GoalWords] = {
         ("토이 프로젝트 팀원", "토이플젝 멤버"),
     ),
     "side_project": _GoalWords(
-        ("사이드 프로젝트", "사이드플젝", "사프", "사이드 프로젝트 팀"),
-        ("사이드 프로젝트", "사이드플젝", "사프"),
-        ("사이드 프로젝트", "사이드플젝", "사프"),
-        ("사이드 프로젝트", "사이드플젝", "사프"),
+        ("사이드 프로젝트", "사이드플젝", "사이드 프로젝트 팀"),
+        ("사이드 프로젝트", "사이드플젝"),
+        ("사이드 프로젝트", "사이드플젝"),
+        ("사이드 프로젝트", "사이드플젝"),
         ("side projects", "a side project"),
         ("사이드 프로젝트", "사프", "사이드플젝"),
-        ("사이드 프로젝트 팀원", "사프 멤버", "사이드플젝 팀원"),
+        ("사이드 프로젝트 팀원", "사이드플젝 팀원"),
     ),
     "startup": _GoalWords(
         ("초기 스타트업", "창업 팀", "초기 창업팀"),
@@ -468,12 +468,12 @@ _GOALS: dict[str, _GoalWords] = {
         ("정규직 직원", "정규직 개발자"),
     ),
     "freelance": _GoalWords(
-        ("외주", "외주 일", "프리랜서 일", "계약직 자리"),
         ("외주", "외주 일", "프리랜서 일"),
-        ("외주", "프리랜서", "계약직"),
+        ("외주", "외주 일", "프리랜서 일"),
+        ("외주", "프리랜서"),
         ("외주", "프리랜서"),
         ("freelance work", "a freelance project"),
-        ("외주", "프리랜서", "계약직"),
+        ("외주", "프리랜서"),
         ("외주 개발자", "프리랜서 개발자"),
     ),
     "hackathon": _GoalWords(
@@ -773,8 +773,8 @@ def _s_near(c: _Ctx) -> str:
         if last in _STATIONS and c.pick.chance(0.3):
             return f"{place}역 근처"
         return place + c.pick((" 근처", " 쪽", " 근처", ""))
-    if place.endswith("쪽"):  # 경기 남쪽
-        return place
+    if place.endswith("시"):  # 서울 쪽, not 서울시 쪽
+        return c.pick((place, place[:-1] + " 쪽"))
     return place + c.pick((" 쪽", ""))
 
 
@@ -989,6 +989,7 @@ _END = {
     "c": ("", ".", "", " ㅎㅎ", "!", "", "."),
 }
 _NO_END = set("?!)~.") | {"ㅠ", "ㅎ", "ㅋ"}
+_TICS = {":)", "ㅎㅎ", "~"}
 
 
 def _emoji(ch: str) -> bool:
@@ -999,26 +1000,40 @@ def _emoji(ch: str) -> bool:
 _EMOJI = ("🙌", "🔥", "😊", "🙏", "👍", "✨", "😄")
 
 
-def _sentence(c: _Ctx, var: Var, lv: str) -> str:
-    template, r = c.pick.vr(var)
-    text = template.format_map(c)
+def _ending(c: _Ctx, text: str, end: str) -> str:
+    """``text`` with ``end``; a smiley or ㅎㅎ once per text (every clause ending in :) reads as a tic)."""
     last = text[-1]
     if last in _NO_END or _emoji(last):
         return text
+    if end.strip() in _TICS:
+        if c.get("\0tic"):
+            end = "."
+        c["\0tic"] = True  # type: ignore[assignment]
+    return text + end
+
+
+def _sentence(c: _Ctx, var: Var, lv: str) -> str:
+    template, r = c.pick.vr(var)
     ends = _END[lv]
-    return text + ends[r % len(ends)]
+    return _ending(c, template.format_map(c), ends[r % len(ends)])
 
 
 def _sentence_of(c: _Ctx, template: str, lv: str) -> str:
     text = template.format_map(c)
-    last = text[-1]
-    if last in _NO_END or _emoji(last):
+    if text[-1] in _NO_END or _emoji(text[-1]):
         return text
-    return text + c.pick(_END[lv])
+    return _ending(c, text, c.pick(_END[lv]))
 
 
 def _joined(c: _Ctx, parts: list[str], lv: str) -> str:
-    """Sentences on one line or several; 음슴체 without final dots reads better line by line."""
+    """Sentences on one line or several; 음슴체 without final dots reads better line by line. A smiley or
+    ㅎㅎ that a greeting already used does not end a later sentence too."""
+    tic = False
+    for i, p in enumerate(parts):
+        end = next((t for t in (" :)", ":)", "ㅎㅎ") if p.endswith(t)), None)
+        if end and tic:
+            parts[i] = p[: -len(end)].rstrip() + "."
+        tic = tic or ":)" in p or "ㅎㅎ" in p
     if c.pick.chance(0.22):
         return "\n".join(p.rstrip(".") if lv == "c" else p for p in parts)
     out = []
