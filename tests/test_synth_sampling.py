@@ -38,10 +38,20 @@ def test_a_posting_never_requires_two_stacks_that_do_the_same_job(built: tuple) 
     assert {"Svelte", "Next.js", "Vue"} <= {CATALOG.stack_names[i] for i in rivals[index["Angular"]]}
     assert index["Spring"] not in rivals[index["Spring Boot"]]  # one is built on the other
     required = postings.columns["j_stacks"].to_pylist()
+    preferred = postings.columns["j_preferred"].to_pylist()
     assert sum(len(r) > 1 for r in required) > 100
-    for stacks in required:
+    for stacks, extra in zip(required, preferred, strict=True):
         codes = [index[s] for s in stacks]
         assert not any(b in rivals[a] for a in codes for b in codes), stacks
+        # nor 우대 Zustand beside a required Angular
+        assert not any(index[b] in rivals[a] for a in codes for b in extra), (stacks, extra)
+
+
+def test_light_goals_never_require_a_cs_degree(built: tuple) -> None:
+    _, postings, _ = built
+    light = {g.name for g in CATALOG.goals if g.light}
+    goals, cs = postings.columns["j_goal"].to_pylist(), postings.columns["j_requires_cs"].to_pylist()
+    assert any(cs) and not any(c and g in light for g, c in zip(goals, cs, strict=True))
 
 
 def test_required_stacks_are_of_one_job(built: tuple) -> None:

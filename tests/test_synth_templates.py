@@ -721,6 +721,12 @@ def test_a_smiley_or_laugh_ends_one_sentence_of_a_text_at_most() -> None:
         assert len(re.findall(r":\)", r.text)) <= 1 and len(re.findall("ㅎㅎ", r.text)) <= 1, r.text
 
 
+def test_a_board_list_uses_one_kind_of_colon() -> None:
+    """"- 가능 시간: … / - 온/오프：…" mixes half- and full-width colons in one list."""
+    boards = [r.text for _, r in profile_texts(False) if r.register == "board"]
+    assert boards and not any("：" in t and ": " in t.split("\n", 1)[1] for t in boards)
+
+
 def test_office_perks_only_where_people_come_in() -> None:
     """점심 제공 (or a station nearby) in a remote job reads wrong."""
     for a, r in posting_texts(False) + posting_texts(True):  # type: ignore[operator]

@@ -173,6 +173,16 @@ class _Vocab:
                     seen.add(b)
                     todo.extend(index[c] for c in catalog.stacks[b].uses)
             self.bases.append(seen)
+        # A job's own family, and what is built on the main stack only when it is of the same job (a Python
+        # backend post does not require ROS or PyTorch); what the main stack is built on always goes.
+        self.close_required = [
+            [
+                j
+                for j in self.close[i]
+                if fam[j] == fam[i] or j in self.bases[i] or self.role_of[j] == self.role_of[i]
+            ]
+            for i in range(len(fam))
+        ]
         # Stacks a posting never requires together (Angular and Svelte; Next.js and Vue, through React).
         groups = [{index[n] for n in g} for g in catalog.alternatives]
         self.rivals: list[set[int]] = [set() for _ in catalog.stacks]
@@ -204,22 +214,24 @@ class _Vocab:
         avoid: Sequence[int] = (),
         close: float = 0.65,
         any_: float = 0.05,
-        rivals: bool = False,
+        rivals: Sequence[int] | None = None,
         related: list[list[int]] | None = None,
+        near: list[list[int]] | None = None,
     ) -> list[int]:
         """Up to ``k`` more distinct stacks that go with ``main``, as people's stacks do: mostly its
         family and what it is built on (``close``), else a related family, seldom (``any_``) anything.
-        ``rivals``: none that does the job of another one (a job's requirements; people know several).
-        ``related``: the related stacks to draw from (default: every stack of a related family)."""
+        ``rivals``: none that does the job of another one, nor of these (a job's requirements and its 우대;
+        people know several). ``near``/``related``: the pools to draw from instead of every stack of the
+        family, built on or of a related family."""
         out: list[int] = []
-        near = (related or self.related)[main]
+        own, far = (near or self.close)[main], (related or self.related)[main]
         for _ in range(k):
             x = u()
-            pool = self.close[main] if x < close or not near else near if x < 1.0 - any_ else None
+            pool = own if x < close or not far else far if x < 1.0 - any_ else None
             s = pool[int(u() * len(pool))] if pool else int(u() * self.n_stacks)
             if s == main or s in out or s in avoid:
                 continue
-            if rivals and any(s in self.rivals[t] for t in (main, *out)):
+            if rivals is not None and any(s in self.rivals[t] for t in (*rivals, main, *out)):
                 continue
             out.append(s)
         return out
@@ -244,7 +256,7 @@ def _profile(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
     stacks = [main, *v.stacks(u, main, k, close=0.75, any_=0.0, related=v.related_own)]
     # A sibling or a related stack the person has not used: never one their own stacks build on.
     refuse = (
-        v.stacks(u, main, 1, avoid=[*stacks, *v.implied(stacks)], any_=0.0)
+        v.stacks(u, main, 1, avoid=[*stacks, *v.implied(stacks)], any_=0.0, related=v.related_own)
         if u() < data.not_stacks_fraction
         else []
     )
@@ -271,12 +283,17 @@ def _posting(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
     main = v.main(u, theme, data.group_affinity)
     # A job asks for what goes together: no off-field requirement, and 우대 never what the required imply.
     k = int(u() * data.max_stacks_per_posting)
-    required = [main, *v.stacks(u, main, k, close=0.85, any_=0.0, rivals=True, related=v.related_required)]
+    more = v.stacks(
+        u, main, k, close=0.85, any_=0.0, rivals=(), related=v.related_required, near=v.close_required
+    )
+    required = [main, *more]
     preferred = []
     if data.max_preferred and u() < data.preferred_fraction:
         avoid = [*required, *v.implied(required)]
         k = 1 + int(u() * data.max_preferred)
-        preferred = v.stacks(u, main, k, avoid=avoid, close=0.5, any_=0.0, related=v.related_own)
+        preferred = v.stacks(
+            u, main, k, avoid=avoid, close=0.5, any_=0.0, rivals=required, related=v.related_own
+        )
     if v.light[goal]:  # a study or a toy project seldom asks for years
         min_years = 0 if u() < 0.8 else 1 + int(u() * 2)
     elif not v.hiring[goal]:  # a side project or a founding team asks for a few at most
@@ -285,7 +302,7 @@ def _posting(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
         lo, hi = v.levels[v.weighted(u, v.level_cum)]
         min_years = min(lo + int(u() * (hi - lo + 1)), 10)
     max_years = min_years + int(u() * 4) if u() < data.max_years_fraction else NO_CAP
-    requires_cs = u() < data.requires_cs_fraction
+    requires_cs = u() < data.requires_cs_fraction and not v.light[goal]  # no study asks for a CS degree
     return region, required, preferred, min_years, max_years, v.role(required, u), mode, goal, requires_cs
 
 

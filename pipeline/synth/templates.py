@@ -1276,7 +1276,7 @@ def _profile_board(c: _Ctx) -> str:
     if a.goals and (not with_goal or len(a.goals) > 1 or pick.chance(0.3)):
         lines.append(_kv(c, bullet, sep, _P_GOAL["key"], c["gl"]))
     if pick.chance(0.4):
-        lines.append(bullet + c.say(_P_EXTRA["kv", "any"]))
+        lines.append(bullet + c.say(_P_EXTRA["kv", "any"]).replace(": ", sep, 1))  # one separator per list
     lines = pick.order(lines)
     if pick.chance(0.4):
         lines.append(pick.v(_P_BYE["p" if pick.chance(0.6) else "f"]))
@@ -1592,9 +1592,11 @@ def _j_years(c: _Ctx, lv: str) -> str:
 def _j_facts(c: _Ctx, lv: str, extras: int, place: bool = True) -> list[str]:
     a = c.a
     pick = c.pick
-    body = [_sentence(c, _J_STACK[lv], lv), _j_years(c, lv)]
-    if a.preferred:
-        body.append(_sentence(c, _J_PREF[lv], lv))
+    stack = _sentence(c, _J_STACK[lv], lv)
+    body = [stack, _j_years(c, lv)]
+    pref = _sentence(c, _J_PREF[lv], lv) if a.preferred else None
+    if pref:
+        body.append(pref)
     body += _j_mode_place(c, lv, place)
     if a.requires_cs or pick.chance(0.2):
         body.append(_sentence(c, _J_CS[lv, a.requires_cs], lv))
@@ -1604,7 +1606,11 @@ def _j_facts(c: _Ctx, lv: str, extras: int, place: bool = True) -> list[str]:
         tpl = _extra(c, "p" if lv == "c" else lv, " ".join(body), used)
         if tpl is not None:
             body.append(_sentence_of(c, tpl, lv))
-    return pick.order(body)
+    body = pick.order(body)
+    if pref and body.index(pref) < body.index(stack):  # "+ X 써보신 분 환영" reads as an afterthought
+        i, j = body.index(pref), body.index(stack)
+        body[i], body[j] = stack, pref
+    return body
 
 
 def _j_want(c: _Ctx, lv: str) -> str:
