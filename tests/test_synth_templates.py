@@ -722,9 +722,9 @@ def test_a_smiley_or_laugh_ends_one_sentence_of_a_text_at_most() -> None:
 
 
 def test_a_board_list_uses_one_kind_of_colon() -> None:
-    """"- 가능 시간: … / - 온/오프：…" mixes half- and full-width colons in one list."""
+    """"- 가능 시간: … / - 온/오프\uff1a…" mixes half- and full-width colons in one list."""
     boards = [r.text for _, r in profile_texts(False) if r.register == "board"]
-    assert boards and not any("：" in t and ": " in t.split("\n", 1)[1] for t in boards)
+    assert boards and not any("\uff1a" in t and ": " in t.split("\n", 1)[1] for t in boards)
 
 
 def test_office_perks_only_where_people_come_in() -> None:
