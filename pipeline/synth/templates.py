@@ -859,6 +859,11 @@ def _s_topic(c: _Ctx) -> str:
     return c.pick.v(_X_TOPICS.get(c.a.role, _X_TOPICS["web"]))
 
 
+def _s_duty(c: _Ctx) -> str:
+    """What the work is, in the words of the role (결제·정산 API 개발, 모델 서빙, 펌웨어 개발)."""
+    return c.pick.v(_X_DUTY.get(c.a.role, _X_DUTY["other"]))
+
+
 def _s_hours(c: _Ctx) -> str:
     return c.pick(("5", "6", "8", "10", "10", "12", "15"))
 
@@ -973,6 +978,7 @@ _PROFILE_SLOTS: dict[str, Callable[[_Ctx], str]] = {
     "ge": _p_ge,
     "gtags": _p_gtags,
     "topic": _s_topic,
+    "duty": _s_duty,
     "h": _s_hours,
     "major": _s_major,
 }
@@ -981,6 +987,7 @@ _PROFILE_SLOTS: dict[str, Callable[[_Ctx], str]] = {
 # --- shared detail -------------------------------------------------------------------------------------
 
 _X_TOPICS = _table("X_TOPICS")
+_X_DUTY = _table("X_DUTY")
 
 # Sentence endings per speech level; a template ending in one of _NO_END gets none.
 _END = {
@@ -1143,8 +1150,10 @@ def _p_extras(c: _Ctx, lv: str, most: int) -> list[str]:
     out = []
     used = set()
     for _ in range(min(k, most)):
-        exp = c.a.years > 0 and c.pick.chance(0.2)
-        template = c.pick.v(_P_EXTRA[lv, "exp" if exp else "any"])
+        kind = "any"
+        if c.a.years > 0 and c.pick.chance(0.5):  # someone with experience: what they do, when they can
+            kind = "duty" if c.pick.chance(0.6) else "exp"
+        template = c.pick.v(_P_EXTRA[lv, kind])
         if template in used or ("저녁" in template and any("저녁" in t for t in used)):  # when: said once
             continue
         used.add(template)
@@ -1275,6 +1284,8 @@ def _profile_board(c: _Ctx) -> str:
         lines.append(_kv(c, bullet, sep, _P_BG["key", "any"], c.say(_P_BG["line", a.background])))
     if a.goals and (not with_goal or len(a.goals) > 1 or pick.chance(0.3)):
         lines.append(_kv(c, bullet, sep, _P_GOAL["key"], c["gl"]))
+    if a.years and pick.chance(0.3):
+        lines.append(bullet + c.say(_P_EXTRA["kv", "duty"]).replace(": ", sep, 1))
     if pick.chance(0.4):
         lines.append(bullet + c.say(_P_EXTRA["kv", "any"]).replace(": ", sep, 1))  # one separator per list
     lines = pick.order(lines)
@@ -1506,6 +1517,7 @@ _POSTING_SLOTS: dict[str, Callable[[_Ctx], str]] = {
     "ge": _j_ge,
     "are": _s_are,
     "topic": _s_topic,
+    "duty": _s_duty,
     "subj": _j_subj,
     "sched": _j_sched,
     "pay": _j_pay,
