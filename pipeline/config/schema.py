@@ -212,6 +212,8 @@ class SplitConfig(Section):
     train: float = Field(gt=0.0, le=1.0)
     dev: float = Field(gt=0.0, le=1.0)
     test: float = Field(gt=0.0, le=1.0)
+    # Train components joined into one rule block (pipeline/synth/blocks.py): 1 keeps blocks within a group.
+    block_groups: int = Field(default=1, ge=1, le=16)
 
     @model_validator(mode="after")
     def _sum(self) -> Self:

@@ -137,7 +137,7 @@ def split_pairs(pairs: pa.Table, cfg: Config, catalog: Catalog) -> Views:
 
     component = text_components(pairs["profile_text"], pairs["posting_text"])
     tables, triplets, metrics = _split_by_component(pairs, component, cfg, view, stratified=True)
-    blocks = build_blocks(tables["train"], rescore)
+    blocks = build_blocks(tables["train"], rescore, cfg.data.split.block_groups)
     metrics["train"]["block_pairs"] = blocks.num_rows
     return tables, triplets, blocks, metrics
 

@@ -1,4 +1,5 @@
-"""The rule-block view of a split: every (profile, posting) combination of each connected component, scored.
+"""The rule-block view of a split: every (profile, posting) combination of each block of connected components,
+scored.
 
 A sampled pair set holds ~6 pairs per text. Training on whole blocks (P profiles x Q postings of one
 component, all P*Q pairs labelled) gives P*Q scores for P+Q encoded texts, and every profile is ranked
@@ -20,13 +21,17 @@ from pipeline.synth.rules import POSTING_COLUMNS, PROFILE_COLUMNS, Rescore
 from pipeline.synth.schema import BLOCK_SCHEMA
 
 
-def build_blocks(pairs: pa.Table | pd.DataFrame, rescore: Rescore) -> pa.Table:
-    """All same-component (profile text, posting text) combinations of ``pairs``, scored by ``rescore``."""
+def build_blocks(pairs: pa.Table | pd.DataFrame, rescore: Rescore, groups: int = 1) -> pa.Table:
+    """All same-block (profile text, posting text) combinations of ``pairs``, scored by ``rescore``; a block
+    is ``groups`` components (``data.split.block_groups``). With more than one, a batch also ranks postings
+    of another theme and place, as a search over every posting does; component ``c`` of ``n`` joins those
+    ``c + k * ceil(n / groups)``, which the generator made of other stack families (groups cycle through
+    them)."""
     frame = pairs.to_pandas() if isinstance(pairs, pa.Table) else pairs.reset_index(drop=True)
     if frame.empty:
         return BLOCK_SCHEMA.empty_table()
     component = pd.factorize(text_components(frame["profile_text"], frame["posting_text"]))[0]
-    frame = frame.assign(block=component)
+    frame = frame.assign(block=component % -(-(component.max() + 1) // groups))
     profiles = frame.drop_duplicates("profile_text")[["block", "profile_text", *PROFILE_COLUMNS]]
     postings = frame.drop_duplicates("posting_text")[["block", "posting_text", *POSTING_COLUMNS]]
     profiles = profiles.assign(p_order=np.arange(len(profiles)))
