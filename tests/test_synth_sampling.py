@@ -47,6 +47,19 @@ def test_a_posting_never_requires_two_stacks_that_do_the_same_job(built: tuple) 
         assert not any(index[b] in rivals[a] for a in codes for b in extra), (stacks, extra)
 
 
+def test_a_refused_stack_is_a_rival_or_of_the_same_job(built: tuple) -> None:
+    """ "Vue는 안 써봤어요" from a React developer, "Azure 안 써봄" beside AWS; not "리눅스" from an SRE."""
+    profiles, _, _ = built
+    index = {name: i for i, name in enumerate(CATALOG.stack_names)}
+    v = _Vocab(CATALOG)
+    used, refused = profiles.columns["p_stacks"].to_pylist(), profiles.columns["p_not_stacks"].to_pylist()
+    assert sum(map(bool, refused)) > 20
+    for own, nots in zip(used, refused, strict=True):
+        codes = [index[s] for s in own]
+        for r in (index[n] for n in nots):
+            assert any(r in v.rivals[c] for c in codes) or r in v.related_required[codes[0]], (own, nots)
+
+
 def test_light_goals_never_require_a_cs_degree(built: tuple) -> None:
     _, postings, _ = built
     light = {g.name for g in CATALOG.goals if g.light}

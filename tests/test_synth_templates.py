@@ -18,6 +18,7 @@ from pipeline.synth.templates import (
     _J_MODE,
     _J_SCHED,
     _J_SCHED_WORK,
+    _J_SUBJECTS,
     _RARE_WRITTEN,
     _SLANG,
     _X_DUTY,
@@ -723,8 +724,25 @@ def test_a_smiley_or_laugh_ends_one_sentence_of_a_text_at_most() -> None:
         assert len(re.findall(r":\)", r.text)) <= 1 and len(re.findall("ㅎㅎ", r.text)) <= 1, r.text
 
 
+def test_a_study_of_a_cs_subject_requires_a_language() -> None:
+    """ "알고리즘 스터디" that requires Spark and Flink reads as nonsense; one in Python or Java does not."""
+    subjects = [*_J_SUBJECTS.every, *_J_SUBJECTS.held]
+    seen = 0
+    for a, r in posting_texts(False) + posting_texts(True):  # type: ignore[operator]
+        if a.goal == "study" and any(f"{x} 스터디" in r.text for x in subjects):
+            assert a.stacks[0] in PH.languages, r.text
+            seen += 1
+    assert seen > 0
+
+
+def test_a_duty_is_said_once() -> None:
+    duties = {d for var in _X_DUTY.values() for d in (*var.every, *var.held)}
+    for _, r in posting_texts(False) + profile_texts(False):  # type: ignore[operator]
+        assert all(r.text.count(d) <= 1 for d in duties if not any(d in e and d != e for e in duties)), r.text
+
+
 def test_a_board_list_uses_one_kind_of_colon() -> None:
-    """"- 가능 시간: … / - 온/오프\uff1a…" mixes half- and full-width colons in one list."""
+    """ "- 가능 시간: … / - 온/오프\uff1a…" mixes half- and full-width colons in one list."""
     boards = [r.text for _, r in profile_texts(False) if r.register == "board"]
     assert boards and not any("\uff1a" in t and ": " in t.split("\n", 1)[1] for t in boards)
 

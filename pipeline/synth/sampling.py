@@ -160,7 +160,11 @@ class _Vocab:
             return [j for j in self.related[i] if self.role_of[j] in own | extra]
 
         self.related_required = [fitting(i, set()) for i in range(len(fam))]
-        self.related_own = [fitting(i, devops) for i in range(len(fam))]
+        # Infrastructure beside a server-side job's stacks (Docker for backend, not Kubernetes for firmware).
+        infra = {roles.index(r) for r in ("backend", "fullstack", "data", "ml") if r in roles}
+        self.related_own = [
+            fitting(i, devops if self.role_of[i] in infra else set()) for i in range(len(fam))
+        ]
         index = {x.name: i for i, x in enumerate(catalog.stacks)}
         self.bases: list[
             set[int]
@@ -236,6 +240,12 @@ class _Vocab:
             out.append(s)
         return out
 
+    def refusal(self, u: Uniform, stacks: list[int]) -> list[int]:
+        avoid = {*stacks, *self.implied(stacks)}
+        pool = sorted({r for s in stacks for r in self.rivals[s]} | set(self.related_required[stacks[0]]))
+        pool = [s for s in pool if s not in avoid]
+        return [pool[int(u() * len(pool))]] if pool else []
+
     def implied(self, stacks: Sequence[int]) -> set[int]:
         """What ``stacks`` are built on: implied by them, so never 우대 beside them, nor refused."""
         return set().union(*(self.bases[s] for s in stacks))
@@ -253,13 +263,11 @@ def _profile(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
     region = loc if stated else NOWHERE
     main = v.main(u, theme, data.group_affinity)
     k = int(u() * data.max_stacks_per_profile)
-    stacks = [main, *v.stacks(u, main, k, close=0.75, any_=0.0, related=v.related_own)]
-    # A sibling or a related stack the person has not used: never one their own stacks build on.
-    refuse = (
-        v.stacks(u, main, 1, avoid=[*stacks, *v.implied(stacks)], any_=0.0, related=v.related_own)
-        if u() < data.not_stacks_fraction
-        else []
-    )
+    stacks = [main, *v.stacks(u, main, k, close=0.75, any_=0.0, related=v.related_own, near=v.close_required)]
+    # What the person has not used: a rival of their stacks (Vue for a React developer, Azure beside AWS) or a
+    # stack of a related family of their job; never one their own stacks build on, nor the ground of their
+    # field (Linux for an SRE, C for firmware).
+    refuse = v.refusal(u, stacks) if u() < data.not_stacks_fraction else []
     lo, hi = v.levels[v.weighted(u, v.level_cum)]
     years = lo + int(u() * (hi - lo + 1))
     background = 2 if u() < data.unknown_background_fraction else int(u() * 2)

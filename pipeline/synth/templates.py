@@ -446,7 +446,7 @@ _GOALS: dict[str, _GoalWords] = {
         ("사이드 프로젝트", "사이드플젝"),
         ("사이드 프로젝트", "사이드플젝"),
         ("side projects", "a side project"),
-        ("사이드 프로젝트", "사프", "사이드플젝"),
+        ("사이드 프로젝트", "사이드플젝"),
         ("사이드 프로젝트 팀원", "사이드플젝 팀원"),
     ),
     "startup": _GoalWords(
@@ -521,6 +521,13 @@ class Phrases:
         self.family_of = {s.name: s.family for s in catalog.stacks}
         family_role = {f.name: f.role for f in catalog.families}
         self.stack_role = {s.name: family_role[s.family] for s in catalog.stacks}
+        # Languages: what other stacks are built on and itself on nothing (Python, Java, C; not Docker, LLM).
+        built_on = {b for s in catalog.stacks for b in s.uses}
+        self.languages = {
+            s.name
+            for s in catalog.stacks
+            if s.name in built_on and not s.uses and self.stack_role[s.name] not in ("devops", "ml")
+        }
         # The canonical name three times and the first Hangul alias twice: people write "Django" more
         # often than any one alias, and 장고 more often than django. Misspellings are drawn apart (rare);
         # English phrases (Skills: …, No … experience) take the Latin forms only.
@@ -1156,6 +1163,8 @@ def _p_extras(c: _Ctx, lv: str, most: int) -> list[str]:
         template = c.pick.v(_P_EXTRA[lv, kind])
         if template in used or ("저녁" in template and any("저녁" in t for t in used)):  # when: said once
             continue
+        if "{duty" in template and "duty" in c:  # what they do: said once
+            continue
         used.add(template)
         out.append(_sentence_of(c, template, lv))
     return out
@@ -1456,8 +1465,9 @@ def _s_are(c: _Ctx) -> str:
 
 
 def _j_subj(c: _Ctx) -> str:
-    # mostly the main stack: a "자료구조 스터디" that requires TensorRT reads as nonsense
-    if c.pick.chance(0.7):
+    # the main stack, or a CS subject where the main stack is a language one studies it in: a "자료구조
+    # 스터디" that requires TensorRT or Spark reads as nonsense
+    if c.a.stacks[0] not in c.ph.languages or c.pick.chance(0.7):
         return _stack_list(c)[0]
     return c.pick.v(_J_SUBJECTS)
 
@@ -1569,8 +1579,8 @@ def _extra(c: _Ctx, lv: str, said: str, used: set[str]) -> str | None:
     pick = c.pick
     var = office if office is not None and pick.chance(0.25) else _J_EXTRA[lv, kind]
     template = pick.v(var)
-    if template in used or ("{sched}" in template and "sched" in c):
-        return None
+    if template in used or any("{" + slot in template and slot in c for slot in ("sched", "duty", "topic")):
+        return None  # said once: not 주요 업무: X and then X을 담당하시게 됩니다
     if any(t in template and t in said for t in _TOOLS):
         return None
     used.add(template)
