@@ -780,7 +780,7 @@ def _s_near(c: _Ctx) -> str:
         if last in _STATIONS and c.pick.chance(0.3):
             return f"{place}역 근처"
         return place + c.pick((" 근처", " 쪽", " 근처", ""))
-    if place.endswith("시"):  # 서울 쪽, not 서울시 쪽
+    if place.endswith("시") and len(place) == 3:  # 서울 쪽, not 서울시 쪽 (광주광역시 stays whole)
         return c.pick((place, place[:-1] + " 쪽"))
     return place + c.pick((" 쪽", ""))
 
@@ -1493,6 +1493,11 @@ def _j_team(c: _Ctx) -> str:
     return ", ".join(f"{m} {1 + c.pick.bits() % 2}" for m in c.pick.order(members)[:k])
 
 
+def _j_team_n(c: _Ctx) -> str:
+    """The team in a sentence: 디자이너 2명, BE 1명 (a field list says 디자이너 2)."""
+    return re.sub(r" (\d)", r" \1명", c["team"])
+
+
 _TEAM_MEMBERS = (
     ("기획", ""),
     ("디자이너", ""),
@@ -1529,6 +1534,7 @@ _POSTING_SLOTS: dict[str, Callable[[_Ctx], str]] = {
     "topic": _s_topic,
     "duty": _s_duty,
     "subj": _j_subj,
+    "teamn": _j_team_n,
     "sched": _j_sched,
     "pay": _j_pay,
     "team": _j_team,
