@@ -707,9 +707,9 @@ def test_a_topic_or_duty_fits_the_role(table: dict, default: str) -> None:
 
 
 def test_slang_and_misspellings_only_in_casual_texts() -> None:
-    """자스, 씨쁠쁠 and 리엑트 are written in chat and tags, not in a formal self-introduction or job ad."""
+    """자스, 씨쁠쁠, 리엑트 and 사이드플젝 are written in chat and tags, not in a formal intro or job ad."""
     casual = {"chat", "tags", "hashtag", "reply", "board"}
-    words = "|".join(re.escape(w) for w in [*_SLANG, *_RARE_WRITTEN])
+    words = "|".join(re.escape(w) for w in [*_SLANG, *_RARE_WRITTEN, "사이드플젝", "토이플젝"])
     written = re.compile(rf"(^|[\s,/#(])({words})($|[\s,/)을를이가은는과와도랑])")
     found = {True: 0, False: 0}
     for _, r in profile_texts(False) + posting_texts(False) + profile_texts(True):  # type: ignore[operator]

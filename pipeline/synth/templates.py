@@ -926,13 +926,15 @@ def _p_nol(c: _Ctx) -> str:
     return _written(c, _surfaces(c, c.a.not_stacks), "nol")
 
 
+def _goal_word(c: _Ctx, words: tuple[str, ...]) -> str:
+    """One of ``words``; 사이드플젝, 토이플젝 only in a casual text (합니다체 says 사이드 프로젝트)."""
+    casual = c.get("\0casual")
+    return c.pick(tuple(w for w in words if casual or "플젝" not in w) or words)
+
+
 def _goal_nouns(c: _Ctx, field: str) -> list[str]:
     new = c.a.years == 0
-    out = []
-    for g in c.a.goals:
-        words = c.ph.goals[g]
-        out.append(c.pick(getattr(words, field + "_new" if new else field)))
-    return out
+    return [_goal_word(c, getattr(c.ph.goals[g], field + "_new" if new else field)) for g in c.a.goals]
 
 
 def _p_goal(c: _Ctx) -> str:
@@ -1162,6 +1164,8 @@ def _p_extras(c: _Ctx, lv: str, most: int) -> list[str]:
             kind = "duty" if c.pick.chance(0.6) else "exp"
         template = c.pick.v(_P_EXTRA[lv, kind])
         if template in used or ("저녁" in template and any("저녁" in t for t in used)):  # when: said once
+            continue
+        if "{h}" in template and "job" in c.a.goals:  # 주 5시간 is for a side project, not a job search
             continue
         if "{duty" in template and "duty" in c:  # what they do: said once
             continue
@@ -1446,11 +1450,11 @@ def _j_pa(c: _Ctx) -> str:
 
 
 def _j_gtag(c: _Ctx) -> str:
-    return c.pick(c.ph.goals[c.a.goal].tag)
+    return _goal_word(c, c.ph.goals[c.a.goal].tag)
 
 
 def _j_member(c: _Ctx) -> str:
-    return c.pick(c.ph.goals[c.a.goal].member)
+    return _goal_word(c, c.ph.goals[c.a.goal].member)
 
 
 def _j_ge(c: _Ctx) -> str:
@@ -1587,6 +1591,8 @@ def _extra(c: _Ctx, lv: str, said: str, used: set[str]) -> str | None:
     template = pick.v(var)
     if template in used or any("{" + slot in template and slot in c for slot in ("sched", "duty", "topic")):
         return None  # said once: not 주요 업무: X and then X을 담당하시게 됩니다
+    if a.goal == "hackathon" and "개월" in template:  # a hackathon is a weekend, not 2~3개월
+        return None
     if any(t in template and t in said for t in _TOOLS):
         return None
     used.add(template)
