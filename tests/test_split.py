@@ -131,6 +131,17 @@ def test_train_blocks_hold_every_component_pair_scored_by_the_rules(root: Path) 
     assert (blocks.groupby("posting_text").block.nunique() == 1).all()
 
 
+def test_dev_and_test_cover_every_stratum_with_its_smallest_components() -> None:
+    """Six strata of components sized 100, 10, 10, 10: a 10% split holds 78 rows, so only the small ones
+    let it cover all six (the largest-first choice covered none)."""
+    sizes = [100, 10, 10, 10] * 6
+    component = np.repeat(np.arange(len(sizes)), sizes)
+    stratum = np.repeat(np.arange(len(sizes)) // 4, sizes)
+    split_of = assign_splits(component, SplitConfig(train=0.8, dev=0.1, test=0.1), 3, stratum)
+    for k in (1, 2):
+        assert set(stratum[split_of == k]) == set(range(6))
+
+
 @pytest.mark.parametrize("groups", [1, 2, 3])
 def test_a_block_joins_block_groups_components(root: Path, groups: int) -> None:
     """data.split.block_groups: every pair of a block's components is in it, scored, and nothing else."""

@@ -40,8 +40,9 @@ def assign_splits(
 
     ``held_out`` (per row, e.g. written with surface forms train must not see): such components go to
     dev and test only, alternating. ``stratum`` (per row, e.g. the group's theme family): each stratum
-    with at least 3 components gives dev and test one each (held-out ones count), so both cover every
-    stratum. The remaining components fill the splits toward their fractions, largest first.
+    with at least 3 components gives dev and test one each (held-out ones count; its smallest, so that
+    every stratum fits in their share), so both cover every stratum. The remaining components fill the
+    splits toward their fractions, largest first.
     """
     sizes = np.bincount(component)
     n = len(sizes)
@@ -66,14 +67,14 @@ def assign_splits(
                 continue
             for k in (1, 2):
                 free = members[split_of[members] == -1]
-                # a stratum's first dev/test component, while that split has room for it
+                # a stratum's smallest free component to dev/test, while that split has room for it
                 if (
                     not (split_of[members] == k).any()
                     and len(free) > 1
-                    and filled[k] + sizes[free[0]] <= targets[k]
+                    and filled[k] + sizes[free[-1]] <= targets[k]
                 ):
-                    split_of[free[0]] = k
-                    filled[k] += sizes[free[0]]
+                    split_of[free[-1]] = k
+                    filled[k] += sizes[free[-1]]
     for c in order[split_of[order] == -1]:
         k = int(np.argmax(targets - filled))
         split_of[c] = k
