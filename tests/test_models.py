@@ -170,6 +170,7 @@ def test_only_safetensors_weights_are_loaded(tmp_path: Path, tiny_model_dir: Pat
         load_base_model(cfg)
 
 
+@pytest.mark.slow  # a stage run in a subprocess: ~7 s
 def test_prepare_model_refuses_a_pickled_local_folder_with_exit_2(
     tmp_path: Path, tiny_model_dir: Path
 ) -> None:

@@ -104,6 +104,7 @@ def test_encode_texts_is_quiet_for_one_call() -> None:
     assert log.getvalue() == ""
 
 
+@pytest.mark.slow  # a stage run in a subprocess: ~7 s
 def test_train_stage_output_is_readable_lines_when_stderr_is_a_pipe(
     tmp_path: Path, tiny_overrides: tuple[str, ...], tiny_split_dir: Path, tiny_model_dir: Path
 ) -> None:
