@@ -27,8 +27,8 @@ from pipeline.synth.catalog import load_catalog  # noqa: E402
 PAIRS_PER_ENTITY = 15
 
 
-def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+def _peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
 
 
 def main() -> None:
@@ -74,6 +74,9 @@ def main() -> None:
     print(f"wall time        {wall:.2f} s (generate + score + write)")
     print(f"throughput       {counts['pairs'] / wall:,.0f} pairs/s")
     print(f"peak RSS         {_peak_rss_mib():,.0f} MiB (after imports: {rss_before:,.0f} MiB)")
+    # The postings are rendered in a second process from PARALLEL_ENTITIES on; both peaks together bound
+    # what the run held at once.
+    print(f"  + 2nd process  {_peak_rss_mib(resource.RUSAGE_CHILDREN):,.0f} MiB")
     print(f"parquet size     {size_mib:,.1f} MiB")
 
 

@@ -20,6 +20,7 @@ from pipeline.config import Config, ConfigError
 from pipeline.config.compose import compose_config, compose_dict
 from pipeline.runtime import run_stage
 from pipeline.stages import generate
+from pipeline.synth import generator
 from pipeline.synth.catalog import BACKGROUNDS, POSTING_MODES, PROFILE_MODES, PROJECT_ROOT, load_catalog
 from pipeline.synth.rules import (
     EXPERIENCE_MATCH,
@@ -152,6 +153,33 @@ def test_shard_size_changes_row_groups_not_rows(tmp_path: Path) -> None:
         tables[shard] = pq.read_table(path)
         assert pq.ParquetFile(path).metadata.num_row_groups == -(-3000 // shard)
     assert tables[97].equals(tables[1000]) and tables[1000].equals(tables[100000])
+
+
+def test_postings_in_a_second_process_give_the_same_bytes(
+    tmp_path: Path, out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(generator, "PARALLEL_ENTITIES", 0)  # spawn the second process even for 800
+    generate.main(small(), tmp_path)
+    assert (tmp_path / PATHS.generated).read_bytes() == (out / PATHS.generated).read_bytes()
+
+
+def test_a_failure_on_the_writer_thread_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+    real = generator.block_table
+
+    def failing(*args: object) -> pa.Table:
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return real(*args)
+
+    monkeypatch.setattr(generator, "block_table", failing)
+    path = tmp_path / "pairs.parquet"
+    with pytest.raises(OSError, match="disk full"):
+        generate.generate_pairs(small().data, 42, CATALOG, path, block_rows=256)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_loads_with_datasets(out: Path, tmp_path: Path) -> None:

@@ -165,6 +165,18 @@ def test_a_block_joins_block_groups_components(root: Path, groups: int) -> None:
     )
 
 
+def test_a_block_of_two_groups_mixes_stack_families(root: Path) -> None:
+    """build_blocks joins component c with c + ceil(n / 2), relying on the generator's order (groups cycle
+    through the families): the two halves of a block are of different themes."""
+    from pipeline.synth.blocks import build_blocks
+
+    train = read(root, "train")
+    theme = dict(zip(train.profile_text, train.theme, strict=True))
+    blocks = build_blocks(train, lambda p, j: score_frame(p, j, compose_config(SMALL).data.rules, CATALOG), 2)
+    themes = blocks.to_pandas().assign(t=lambda b: b.profile_text.map(theme)).groupby("block").t.nunique()
+    assert (themes >= 2).mean() > 0.9
+
+
 def test_same_input_same_bytes(root: Path, tmp_path: Path) -> None:
     again = build(tmp_path, compose_config(SMALL))
     for path in sorted((root / PATHS.split_dir).iterdir()):

@@ -58,13 +58,23 @@ def test_a_refused_stack_is_a_rival_or_of_the_same_job(built: tuple) -> None:
         codes = [index[s] for s in own]
         for r in (index[n] for n in nots):
             assert any(r in v.rivals[c] for c in codes) or r in v.related_required[codes[0]], (own, nots)
+            assert v.role_of[r] == v.role_of[codes[0]], (own, nots)  # not Pinia from a backend developer
+            assert v.lead[r], (own, nots)  # not SQL from a backend developer, nor TypeORM from a Python one
 
 
-def test_light_goals_never_require_a_cs_degree(built: tuple) -> None:
+def test_only_hiring_posts_require_a_cs_degree(built: tuple) -> None:
+    """A study or a side project does not ask for a CS degree; a job or a contract may."""
     _, postings, _ = built
-    light = {g.name for g in CATALOG.goals if g.light}
     goals, cs = postings.columns["j_goal"].to_pylist(), postings.columns["j_requires_cs"].to_pylist()
-    assert any(cs) and not any(c and g in light for g, c in zip(goals, cs, strict=True))
+    assert any(cs) and {g for g, c in zip(goals, cs, strict=True) if c} <= {"job", "freelance"}
+
+
+def test_a_freelance_post_never_takes_newcomers_only(built: tuple) -> None:
+    _, postings, _ = built
+    goals, hi = postings.columns["j_goal"].to_pylist(), postings.columns["j_max_years"].to_pylist()
+    assert "freelance" in goals and not any(
+        g == "freelance" and m == 0 for g, m in zip(goals, hi, strict=True)
+    )
 
 
 def test_required_stacks_are_of_one_job(built: tuple) -> None:
@@ -82,6 +92,82 @@ def test_required_stacks_are_of_one_job(built: tuple) -> None:
             assert role_of[s] == main or {role_of[s], main} <= web or linked, stacks
         mixed += len({role_of[s] for s in stacks}) > 1
     assert mixed > 0
+
+
+@pytest.mark.parametrize(("side", "prefix"), [(0, "p"), (1, "j")])
+def test_backend_and_frontend_stacks_together_are_fullstack(built: tuple, side: int, prefix: str) -> None:
+    """A BE post does not require React Query, nor is a "Backend Engineer" one who lists Svelte: 풀스택."""
+    pool = built[side]
+    role_of = {s.name: CATALOG.family_role[CATALOG.family_of[i]] for i, s in enumerate(CATALOG.stacks)}
+    web = {CATALOG.role_names.index(r) for r in ("backend", "frontend")}
+    roles = pool.columns[f"{prefix}_role"].to_pylist()
+    mixed = [r for st, r in zip(pool.columns[f"{prefix}_stacks"].to_pylist(), roles, strict=True)
+             if web <= {role_of[s] for s in st}]  # fmt: skip
+    assert mixed and set(mixed) == {"fullstack"}
+
+
+def test_no_stack_is_built_on_a_rival_of_the_main_one(built: tuple) -> None:
+    """AR Foundation (Unity) beside a main Unreal, Prisma (Node.js) beside a main Spring: never."""
+    profiles, postings, _ = built
+    v = _Vocab(CATALOG)
+    index = {name: i for i, name in enumerate(CATALOG.stack_names)}
+    assert index["Unity"] in v.rivals[index["Unreal Engine"]]
+    assert index["Java"] in v.rivals[index["Python"]] and index["Java"] in v.rivals[index["Prisma"]]
+    for column in (profiles.columns["p_stacks"], postings.columns["j_stacks"]):
+        for stacks in column.to_pylist():
+            codes = [index[s] for s in stacks]
+            # The main stack is first, or second behind its own base (main_first).
+            assert any(all(not v.bases[s] & v.rivals[m] for s in codes) for m in codes[:2]), stacks
+
+
+def test_a_library_or_a_tool_is_never_the_main_stack(built: tuple) -> None:
+    """ "주력 스택은 figma/AWS", "리액트 쿼리 메인": Redux, Redis, Figma go beside a main stack."""
+    profiles, postings, _ = built
+    lead = {s.name: s.lead for s in CATALOG.stacks}
+    assert not lead["Figma"] and not lead["Redux"] and lead["React"]
+    for column in (profiles.columns["p_stacks"], postings.columns["j_stacks"]):
+        firsts = [stacks[0] for stacks in column.to_pylist()]
+        assert all(lead[s] for s in firsts)
+
+
+def test_preferred_stacks_are_of_the_main_requirement_s_job(built: tuple) -> None:
+    """No Zustand 우대 for a backend post, no Prisma 우대 for a frontend one; infrastructure for a server-side
+    job is fine."""
+    _, postings, _ = built
+    v = _Vocab(CATALOG)
+    index = {name: i for i, name in enumerate(CATALOG.stack_names)}
+    devops = CATALOG.role_names.index("devops")
+    seen = 0
+    for required, preferred in zip(
+        postings.columns["j_stacks"].to_pylist(), postings.columns["j_preferred"].to_pylist(), strict=True
+    ):
+        job = v.role_of[index[required[0]]]
+        for p in preferred:
+            built_on = any(index[r] in v.bases[index[p]] for r in required)  # Redux beside React: same job
+            assert v.role_of[index[p]] in (job, devops) or built_on, (required, preferred)
+            seen += 1
+    assert seen > 50
+
+
+def test_the_base_of_the_main_stack_comes_first() -> None:
+    """Kubernetes before Helm, React before Redux: "Helm이 주력이고 Kubernetes도" reads backwards."""
+    v = _Vocab(CATALOG)
+    index = {name: i for i, name in enumerate(CATALOG.stack_names)}
+    helm, k8s, aws = index["Helm"], index["Kubernetes"], index["AWS"]
+    assert v.main_first([helm, aws, k8s]) == [k8s, helm, aws]
+    redux, react, ts = index["Redux"], index["React"], index["TypeScript"]
+    assert v.main_first([redux, react]) == [react, redux]
+    nest = index["NestJS"]  # TypeScript is of another family: NestJS stays the main stack
+    assert v.main_first([nest, ts]) == [nest, ts]
+
+
+def test_only_a_hiring_post_asks_for_exact_years(built: tuple) -> None:
+    """딱 3년 차 is a hiring condition; a study or a side project says 3년 이상 or a range."""
+    _, postings, _ = built
+    hiring = {"job", "freelance"}
+    lo, hi = postings.columns["j_min_years"].to_pylist(), postings.columns["j_max_years"].to_pylist()
+    exact = [g for a, b, g in zip(lo, hi, postings.columns["j_goal"].to_pylist(), strict=True) if a == b > 0]
+    assert all(g in hiring for g in exact)
 
 
 def pools(seed: int = 7) -> tuple[EntityPool, EntityPool, CandidatePool]:

@@ -115,9 +115,10 @@ GOAL_WORDS = {
     name: tuple({*GOAL_FORMS[name], *(w for field in words for w in field)})
     for name, words in ((g, PH.goals[g]) for g in GOALS)
 }
+GOAL_WORDS["job"] += ("취준", "취업", "첫 직장")  # a 취준생 says the job search once, as who they are
 NEGATION = re.compile(
     r"모르|못 하는|안 써|안 해|못 ?해|못함|몰라|모름|없|X|no |No |"
-    r"not yet|Not familiar|미경험|다뤄 보지 못|안 만져"
+    r"not yet|Not familiar|new to|Learning|미경험|다뤄 보지 못|안 만져"
 )
 PREFERRED = re.compile(
     r"땡큐|더 좋은|플러스|우대|환영|가산점|Nice to have|Bonus|Plus|"
@@ -836,3 +837,95 @@ def test_misspellings_are_rare_and_the_usual_forms_dominate(stack: str, misspelt
     total = sum(counts.values())
     assert 0 < counts[misspelt] < 0.06 * total, (counts, total)
     assert counts.most_common(1)[0][0] == stack, counts
+
+
+PROVINCES = {loc.name: loc.forms for loc in CATALOG.locations if not any(f.endswith("시") for f in loc.forms)}
+
+
+def test_one_commutes_to_a_city_or_a_landmark_not_to_a_province() -> None:
+    """ "충남으로 출근", "매주 경기 남부에서 모입니다": one goes to 천안, to 판교."""
+    forms = sorted({f for fs in PROVINCES.values() for f in fs}, key=len, reverse=True)
+    go = re.compile(
+        "("
+        + "|".join(map(re.escape, forms))
+        + r")( 쪽)?(으로|로|에서|까지)? ?(출근|사무실|오피스|매주|모여|만나)"
+    )
+    commutes = 0
+    for a, r in posting_texts(False) + posting_texts(True) + profile_texts(False):  # type: ignore[operator]
+        assert not go.search(r.text), r.text
+        commutes += a.location in PROVINCES and "출근" in r.text
+    assert commutes > 20
+
+
+def test_tools_are_used_not_developed_with() -> None:
+    """ "Prometheus로 개발하고 있어요" is wrong: one develops with Python, and runs Prometheus."""
+    tools = sorted((f for s in PH.tools for f in STACK_FORMS[s]), key=len, reverse=True)
+    with_tool = re.compile("(" + "|".join(map(re.escape, tools)) + r")(으로|로) 개발")
+    for a, r in profile_texts(False) + profile_texts(True):  # type: ignore[operator]
+        assert not (a.stacks[0] in PH.tools and with_tool.search(r.text)), r.text
+
+
+def test_an_opener_is_said_once() -> None:
+    """ "요즘은 React로 작업해요. … 요즘 이직에 관심이 많아요" reads as a template seam."""
+    for _, r in profile_texts(False) + posting_texts(False):  # type: ignore[operator]
+        openers = re.findall(r"(?:^|[.!~\n]\s*)(요즘)", r.text)
+        assert len(openers) <= 1, r.text
+
+
+def test_a_job_seeker_lists_no_spare_hours() -> None:
+    """ "정규직 자리 구합니다 … 가능 시간: 평일 저녁" is a side-project field."""
+    for a, r in profile_texts(False) + profile_texts(True):  # type: ignore[operator]
+        if "job" in a.goals:
+            assert not re.search(r"평일 저녁|주말|주 \d+시간|퇴근", r.text), r.text
+
+
+def test_a_platform_title_only_for_one_platform() -> None:
+    """ "안드로이드 개발자 | 기술: 컴포즈/Swift" names one platform for two."""
+    titles = re.compile("안드로이드 개발자|iOS 개발자|Android Developer|iOS Developer")
+    both = ProfileAttrs("서울", ("Jetpack Compose", "Swift"), (), 3, "mobile", "any", "cs", ("job",))
+    one = both._replace(stacks=("Jetpack Compose", "Android"))
+    draws = _draws(400, 5)
+    assert not any(titles.search(render_profile(both, d, PH).text) for d in draws)
+    assert sum(bool(titles.search(render_profile(one, d, PH).text)) for d in draws) > 20
+
+
+def test_a_team_has_the_fields_of_its_project() -> None:
+    """A game team has 아트 and 기획, not FE 2; a toy project has no PM nor 마케터."""
+    game = PostingAttrs("서울", ("Unity",), (), 0, -1, "game", "offline", "side_project", False)
+    toy = PostingAttrs("서울", ("React",), (), 0, -1, "frontend", "online", "toy", False)
+    teams = 0
+    for d in _draws(600, 9):
+        text = render_posting(game, d, PH).text
+        assert not re.search(r"\b(?:FE|BE|마케터|디자이너) \d", text), text
+        teams += bool(re.search(r"(?:아트|기획|사운드) \d", text))
+        text = render_posting(toy, d, PH).text
+        assert not re.search(r"(?:PM|마케터) \d|(?:기획|디자이너|BE|앱) 2", text), text
+    assert teams > 10
+
+
+def test_a_remote_job_names_where_the_team_is_not_an_office() -> None:
+    """ "Fully remote @ 광주광역시" reads as an office address."""
+    for a, r in posting_texts(False) + posting_texts(True):  # type: ignore[operator]
+        if a.work_mode == "online" and r.register == "linkedin":
+            assert not re.search(r"(?i)remote[^|\n]*@", r.text), r.text
+
+
+def test_a_sentence_is_drawn_again_when_it_ends_like_an_earlier_one() -> None:
+    """ "… 써보신 분 찾아요. 2년 이상이신 분 찾아요." reads as a template seam; with other endings to draw,
+    a second 찾아요 is rare (three draws of ten variants)."""
+    from pipeline.synth.templates import _POSTING_SLOTS, Picker, Var, _Ctx, _sentence
+
+    var = Var(("사람 찾아요", *(f"분 {k}번 모셔요" for k in range(9))), 10, "j.test")
+    a = PostingAttrs("서울", ("React",), (), 0, -1, "frontend", "online", "job", False)
+    repeats = 0
+    for d in _draws(300, 21):
+        c = _Ctx(a, Picker(d), PH, _POSTING_SLOTS)
+        _sentence(c, Var(("같이 할 분 찾아요",), 1, "j.test"), "p")
+        repeats += _sentence(c, var, "p").startswith("사람 찾아요")
+    assert repeats <= 3
+
+
+def test_a_field_inside_prose_ends_plainly() -> None:
+    """ "현재 팀 구성: PM 1!" reads as a form pasted into a sentence."""
+    for _, r in posting_texts(False) + posting_texts(True):  # type: ignore[operator]
+        assert not re.search(r"(?:팀 구성|주요 업무|일정|근무 시간): [^\n.!]*[!~](?:\s|$)", r.text), r.text

@@ -60,6 +60,7 @@ class _Stack(_Entry):
     reading: Reading
     aliases: tuple[Text, ...] = ()
     uses: tuple[Text, ...] = ()
+    lead: bool = True
 
 
 class _Family(_Entry):
@@ -67,6 +68,7 @@ class _Family(_Entry):
     label: Text
     role: Text
     related: tuple[Text, ...] = ()
+    tools: bool = False
     stacks: tuple[_Stack, ...] = Field(min_length=1)
 
 
@@ -123,6 +125,7 @@ class Stack:
     reading: str  # Hangul pronunciation of the name; decides particles after Latin names
     aliases: tuple[str, ...]
     uses: tuple[str, ...]  # stacks it is built on (framework -> language)
+    lead: bool = True  # can be someone's main stack or a post's first requirement (Redux, Redis, Figma: no)
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ class Family:
     role: str
     related: tuple[str, ...]
     stacks: tuple[str, ...]
+    tools: bool = False  # stacks one runs or uses (Prometheus, Redis), not develops with
 
 
 @dataclass(frozen=True)
@@ -361,11 +365,11 @@ def parse_catalog(raw: Any, path: Path | str = "<catalog>") -> Catalog:
         areas=tuple(Area(a.name, a.forms) for a in model.areas),
         roles=tuple(Role(r.name, r.forms, r.related) for r in model.roles),
         families=tuple(
-            Family(f.name, f.label, f.role, f.related, tuple(s.name for s in f.stacks))
+            Family(f.name, f.label, f.role, f.related, tuple(s.name for s in f.stacks), f.tools)
             for f in model.stack_families
         ),
         stacks=tuple(
-            Stack(s.name, f.name, s.reading, s.aliases, s.uses)
+            Stack(s.name, f.name, s.reading, s.aliases, s.uses, s.lead)
             for f in model.stack_families
             for s in f.stacks
         ),

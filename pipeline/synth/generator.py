@@ -4,7 +4,10 @@ seed => byte-identical files."""
 
 from __future__ import annotations
 
+import multiprocessing
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,10 @@ from pipeline.synth.sampling import (
 )
 from pipeline.synth.schema import PAIR_SCHEMA, parquet_writer
 from pipeline.synth.templates import Phrases
+
+# From this many entities (both sides) on, the postings are rendered in a second process: starting it
+# costs about a second (imports), rendering 4,000 + 4,000 texts half of that.
+PARALLEL_ENTITIES = 40_000
 
 
 def check_catalog_fits(data: DataConfig, catalog: Catalog) -> None:
@@ -166,30 +173,54 @@ def generate_pairs(
     t = tables(catalog, data.rules)
     ph = Phrases(catalog)
     theme_names = pa.array([catalog.families[f].name for f in themes.family.tolist()], type=pa.string())
-    profiles = build_profiles(seed, data, catalog, themes, t, ph)
-    postings = build_postings(seed, data, catalog, themes, ph)
+    if data.num_profiles + data.num_postings >= PARALLEL_ENTITIES:
+        # Rendering is pure Python: the postings are drawn in a second process while this one draws the
+        # profiles (each side has its own random stream, so the bytes are the same either way).
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as side:
+            later = side.submit(build_postings, seed, data, catalog, themes, None)
+            profiles = build_profiles(seed, data, catalog, themes, t, ph)
+            postings = later.result()
+    else:
+        profiles = build_profiles(seed, data, catalog, themes, t, ph)
+        postings = build_postings(seed, data, catalog, themes, ph)
     candidates = build_candidates(profiles, postings, data.rules, data.score_bins, t, seed)
     sampler = PairSampler(candidates, data.near_miss_fraction, seed)
     stats = _Stats(data.score_bins, candidates, len(profiles), len(postings), int(themes.unseen.sum()))
     memory = pa.default_memory_pool()
     memory.release_unused()  # the pools' temporary chunks
-    with atomic_path(out, stale=stale) as tmp, parquet_writer(tmp, PAIR_SCHEMA) as writer:
+    # Gathering a block's columns (arrow take) and parquet encoding release the GIL: they run on a second
+    # thread while the main one samples and scores the next blocks. Blocks are handed over in order to the
+    # one worker; at most two wait, so memory stays bounded by the pools plus a shard.
+    with (
+        atomic_path(out, stale=stale) as tmp,
+        parquet_writer(tmp, PAIR_SCHEMA) as writer,
+        ThreadPoolExecutor(1, thread_name_prefix="parquet") as worker,
+    ):
         pending: list[pa.Table] = []
         buffered = 0
-        for positions in sampler.blocks(data.num_pairs, block_rows):
+
+        def add(p: np.ndarray, j: np.ndarray, s: Scores, last: bool) -> None:
+            nonlocal pending, buffered
+            pending.append(block_table(profiles, postings, p, j, s, theme_names, themes.unseen))
+            buffered += len(p)
+            while buffered >= data.shard_size or (last and buffered):
+                table = pa.concat_tables(pending)
+                writer.write_table(table.slice(0, data.shard_size), row_group_size=data.shard_size)
+                pending, buffered = [table.slice(data.shard_size)], max(0, buffered - data.shard_size)
+                del table
+                memory.release_unused()  # mimalloc keeps freed shard buffers otherwise; RSS would creep up
+
+        queued: deque[Future[None]] = deque()
+        num_blocks = -(-data.num_pairs // block_rows)
+        for b, positions in enumerate(sampler.blocks(data.num_pairs, block_rows)):
             p, j = candidates.decode(positions)
             s = score_codes(profiles.codes, postings.codes, data.rules, t, p, j)
             stats.add(positions, p, j, s)
-            pending.append(block_table(profiles, postings, p, j, s, theme_names, themes.unseen))
-            buffered += len(positions)
-            while buffered >= data.shard_size:
-                table = pa.concat_tables(pending)
-                writer.write_table(table.slice(0, data.shard_size), row_group_size=data.shard_size)
-                pending, buffered = [table.slice(data.shard_size)], buffered - data.shard_size
-                del table
-                memory.release_unused()  # mimalloc keeps freed shard buffers otherwise; RSS would creep up
-        if buffered:
-            writer.write_table(pa.concat_tables(pending), row_group_size=data.shard_size)
+            if len(queued) == 2:
+                queued.popleft().result()
+            queued.append(worker.submit(add, p, j, s, b == num_blocks - 1))
+        for f in queued:
+            f.result()
     del pending, sampler, candidates  # counting distinct texts below needs the room
     memory.release_unused()
     return stats.metrics(profiles, postings, data.num_groups)

@@ -143,7 +143,10 @@ class _Vocab:
         self.goal_cum = (np.cumsum(weights) / sum(weights)).tolist()
         self.light = [g.light for g in catalog.goals]
         self.hiring = [g.name in ("job", "freelance") for g in catalog.goals]
+        self.freelance = [g.name == "freelance" for g in catalog.goals]
+        self.startup = [g.name == "startup" for g in catalog.goals]
         self.n_stacks = len(catalog.stacks)
+        self.family = catalog.family_of.tolist()
         fam, rel, uses = catalog.family_of, catalog.related_families, catalog.uses
         self.close = [  # same family, or built on / the base of
             np.flatnonzero(((fam == fam[i]) | uses[i]) & (np.arange(len(fam)) != i)).tolist()
@@ -155,8 +158,8 @@ class _Vocab:
         # the other web role (풀스택) and, beside the requirements, infrastructure (Docker, AWS).
         devops = {roles.index("devops")} if "devops" in roles else set()
 
-        def fitting(i: int, extra: set[int]) -> list[int]:
-            own = {self.role_of[i]} | (self.web if self.role_of[i] in self.web else set())
+        def fitting(i: int, extra: set[int], web: bool = True) -> list[int]:
+            own = {self.role_of[i]} | (self.web if web and self.role_of[i] in self.web else set())
             return [j for j in self.related[i] if self.role_of[j] in own | extra]
 
         self.related_required = [fitting(i, set()) for i in range(len(fam))]
@@ -165,6 +168,15 @@ class _Vocab:
         self.related_own = [
             fitting(i, devops if self.role_of[i] in infra else set()) for i in range(len(fam))
         ]
+        # 우대 stays in the job of the main requirement: no Zustand for a backend post, no Prisma for a
+        # frontend one (a 풀스택 post requires both kinds; its 우대 follows the first).
+        self.related_preferred = [
+            fitting(i, devops if self.role_of[i] in infra else set(), web=False) for i in range(len(fam))
+        ]
+        # What can be a main stack (Redux, Redis, Figma cannot: libraries and tools go beside one).
+        self.lead = [s.lead for s in catalog.stacks]
+        self.leaders = [i for i, s in enumerate(catalog.stacks) if s.lead]
+        self._leads: dict[int, list[int]] = {}
         index = {x.name: i for i, x in enumerate(catalog.stacks)}
         self.bases: list[
             set[int]
@@ -203,12 +215,21 @@ class _Vocab:
     def weighted(u: Uniform, cumulative: list[float]) -> int:
         return min(bisect.bisect_right(cumulative, u()), len(cumulative) - 1)
 
-    def role(self, stacks: list[int], u: Uniform) -> int:
-        """The main stack's role; a backend + frontend mix is usually 풀스택."""
+    def role(self, stacks: list[int]) -> int:
+        """The main stack's role; a backend + frontend mix is 풀스택 (a BE post requiring React Query, or a
+        "Backend Engineer" listing Svelte, reads wrong)."""
         if len(stacks) > 1 and len(self.web) == 2 and self.web <= {self.role_of[s] for s in stacks}:
-            if u() < 0.7:
-                return self.fullstack
+            return self.fullstack
         return self.role_of[stacks[0]]
+
+    def main_first(self, stacks: list[int]) -> list[int]:
+        """The stacks with the main one's base of its own family first: Kubernetes before Helm, React before
+        Redux ("Helm이 주력이고 Kubernetes도" reads backwards)."""
+        main = stacks[0]
+        for i, s in enumerate(stacks[1:], 1):
+            if s in self.bases[main] and self.family[s] == self.family[main]:
+                return [s, *stacks[:i], *stacks[i + 1 :]]
+        return stacks
 
     def stacks(
         self,
@@ -233,17 +254,22 @@ class _Vocab:
             x = u()
             pool = own if x < close or not far else far if x < 1.0 - any_ else None
             s = pool[int(u() * len(pool))] if pool else int(u() * self.n_stacks)
-            if s == main or s in out or s in avoid:
-                continue
+            if s == main or s in out or s in avoid or self.bases[s] & self.rivals[main]:
+                continue  # nor what is built on a rival of the main stack (AR Foundation for Unreal)
             if rivals is not None and any(s in self.rivals[t] for t in (*rivals, main, *out)):
                 continue
             out.append(s)
         return out
 
     def refusal(self, u: Uniform, stacks: list[int]) -> list[int]:
+        """A stack of the main one's job that the person has not used: a rival (Vue beside React) or one of a
+        related family (not Pinia from a backend developer, nor Unity from a data engineer)."""
         avoid = {*stacks, *self.implied(stacks)}
+        job = self.role_of[stacks[0]]
         pool = sorted({r for s in stacks for r in self.rivals[s]} | set(self.related_required[stacks[0]]))
-        pool = [s for s in pool if s not in avoid]
+        # A framework or a language one could have used, not a library of another ecosystem (TypeORM from a
+        # Python developer) nor the ground of the job (SQL, Redis from a backend developer).
+        pool = [s for s in pool if s not in avoid and self.role_of[s] == job and self.lead[s]]
         return [pool[int(u() * len(pool))]] if pool else []
 
     def implied(self, stacks: Sequence[int]) -> set[int]:
@@ -251,7 +277,14 @@ class _Vocab:
         return set().union(*(self.bases[s] for s in stacks))
 
     def main(self, u: Uniform, theme: list[int], affinity: float) -> int:
-        return theme[int(u() * len(theme))] if u() < affinity else int(u() * self.n_stacks)
+        """A main stack: of the group's theme with probability ``affinity``, else any; never a library or a
+        tool (``lead: false``)."""
+        if u() < affinity:
+            leads = self._leads.get(id(theme))  # per group (the themes outlive this vocabulary)
+            if leads is None:
+                leads = self._leads[id(theme)] = [s for s in theme if self.lead[s]] or theme
+            return leads[int(u() * len(leads))]
+        return self.leaders[int(u() * len(self.leaders))]
 
 
 def _profile(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list[int]) -> tuple[Any, ...]:
@@ -264,6 +297,7 @@ def _profile(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
     main = v.main(u, theme, data.group_affinity)
     k = int(u() * data.max_stacks_per_profile)
     stacks = [main, *v.stacks(u, main, k, close=0.75, any_=0.0, related=v.related_own, near=v.close_required)]
+    stacks = v.main_first(stacks)
     # What the person has not used: a rival of their stacks (Vue for a React developer, Azure beside AWS) or a
     # stack of a related family of their job; never one their own stacks build on, nor the ground of their
     # field (Linux for an SRE, C for firmware).
@@ -277,7 +311,7 @@ def _profile(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
             g = v.weighted(u, v.goal_cum)
             if g not in goals:
                 goals.append(g)
-    return region, stacks, refuse, years, v.role(stacks, u), mode, background, goals
+    return region, stacks, refuse, years, v.role(stacks), mode, background, goals
 
 
 def _posting(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list[int]) -> tuple[Any, ...]:
@@ -294,13 +328,21 @@ def _posting(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
     more = v.stacks(
         u, main, k, close=0.85, any_=0.0, rivals=(), related=v.related_required, near=v.close_required
     )
-    required = [main, *more]
+    required = v.main_first([main, *more])
     preferred = []
     if data.max_preferred and u() < data.preferred_fraction:
         avoid = [*required, *v.implied(required)]
         k = 1 + int(u() * data.max_preferred)
         preferred = v.stacks(
-            u, main, k, avoid=avoid, close=0.5, any_=0.0, rivals=required, related=v.related_own
+            u,
+            main,
+            k,
+            avoid=avoid,
+            close=0.5,
+            any_=0.0,
+            rivals=required,
+            related=v.related_preferred,
+            near=v.close_required,  # not Unreal for a C++ firmware post, nor TensorFlow for a Python backend
         )
     if v.light[goal]:  # a study or a toy project seldom asks for years
         min_years = 0 if u() < 0.8 else 1 + int(u() * 2)
@@ -310,8 +352,12 @@ def _posting(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
         lo, hi = v.levels[v.weighted(u, v.level_cum)]
         min_years = min(lo + int(u() * (hi - lo + 1)), 10)
     max_years = min_years + int(u() * 4) if u() < data.max_years_fraction else NO_CAP
-    requires_cs = u() < data.requires_cs_fraction and not v.light[goal]  # no study asks for a CS degree
-    return region, required, preferred, min_years, max_years, v.role(required, u), mode, goal, requires_cs
+    if max_years == min_years > 0 and not v.hiring[goal]:  # exactly 3년 차: a hiring condition, not a study's
+        max_years += 1
+    if (max_years == 0 and v.freelance[goal]) or v.startup[goal]:  # no 신입만 contract, no capped co-founder
+        max_years = NO_CAP
+    requires_cs = u() < data.requires_cs_fraction and v.hiring[goal]  # no study nor side project asks for one
+    return region, required, preferred, min_years, max_years, v.role(required), mode, goal, requires_cs
 
 
 def _draw_entities(
@@ -402,7 +448,11 @@ def build_profiles(seed: int, data: DataConfig, catalog: Catalog, themes: Themes
     return EntityPool(starts, groups.astype(np.int32), codes, columns)
 
 
-def build_postings(seed: int, data: DataConfig, catalog: Catalog, themes: Themes, ph: Phrases) -> EntityPool:
+def build_postings(
+    seed: int, data: DataConfig, catalog: Catalog, themes: Themes, ph: Phrases | None
+) -> EntityPool:
+    """The postings; ``ph`` None builds the phrases here (in a second process)."""
+    ph = ph or Phrases(catalog)
     rng = stream(seed, _POSTINGS)
     starts, groups, rows = _draw_entities(rng, data, catalog, themes, data.num_postings, _posting)
     region, required, preferred, min_years, max_years, role, mode, goal, requires_cs = (

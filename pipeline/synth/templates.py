@@ -296,7 +296,7 @@ _RARE_SHARE = 0.03
 _SLANG = {"자스", "타스", "C샵", "스유", "씨쁠쁠", "씨플플", "마바", "고랭", "안드", "쿠버", "토치"}
 _HANGUL = re.compile("[\uac00-\ud7a3]")
 # Landmarks that are a building or a complex: one lives or meets near them (정부세종청사 근처), not in them.
-_COMPLEX = ("청사", "단지")
+_COMPLEX = ("청사", "단지", "역")  # places one lives or meets near: 삼성역 근처, not 거주: 삼성역
 # Stacks that name a developer: "React 개발자", "Spring 개발자" (never "Redis 개발자").
 _DEV_TITLE = {
     "Python",
@@ -462,14 +462,14 @@ _GOALS: dict[str, _GoalWords] = {
         ("정규직 자리", "이직할 곳", "정규직 포지션"),
         ("정규직 자리", "정규직 포지션"),
         ("정규직", "이직"),
-        ("정규직", "신입 채용"),
+        ("정규직", "취업"),  # 신입채용 is the employer's tag
         ("full-time roles", "a full-time role"),
         ("채용", "정규직", "정규직 채용"),
         ("정규직 직원", "정규직 개발자"),
     ),
     "freelance": _GoalWords(
-        ("외주", "외주 일", "프리랜서 일"),
-        ("외주", "외주 일", "프리랜서 일"),
+        ("외주 일", "프리랜서 일", "외주 일감"),  # 외주 구해요 alone reads as hiring
+        ("외주 일", "프리랜서 일", "외주 일감"),
         ("외주", "프리랜서"),
         ("외주", "프리랜서"),
         ("freelance work", "a freelance project"),
@@ -528,6 +528,8 @@ class Phrases:
             for s in catalog.stacks
             if s.name in built_on and not s.uses and self.stack_role[s.name] not in ("devops", "ml")
         }
+        # Stacks one runs or uses rather than develops with: infrastructure, databases, MLOps tools.
+        self.tools = {s for f in catalog.families if f.tools for s in f.stacks}
         # The canonical name three times and the first Hangul alias twice: people write "Django" more
         # often than any one alias, and 장고 more often than django. Misspellings are drawn apart (rare);
         # English phrases (Skills: …, No … experience) take the Latin forms only.
@@ -575,6 +577,10 @@ class Phrases:
             g.name: _GOALS.get(g.name)
             or _GoalWords(g.forms, g.forms, g.forms, g.forms, g.forms, g.forms, g.forms)
             for g in catalog.goals
+        }
+        self.goals_formal = {
+            name: _GoalWords(*(tuple(w for w in ws if "플젝" not in w) or ws for ws in words))
+            for name, words in self.goals.items()
         }
         self._years: dict[tuple[int, str], Var] = {}
         self._req: dict[tuple[int, int, str], Var] = {}
@@ -785,6 +791,21 @@ def _s_near(c: _Ctx) -> str:
     return place + c.pick((" 쪽", ""))
 
 
+def _s_office(c: _Ctx) -> str:
+    """Where one goes in person (an office, a meetup): a landmark, not a province nor a whole city (천안
+    사무실로 출근, not 충남으로 출근; 강남에서 모여요, not 서울에서)."""
+    landmark = _place_parts(c)[1]
+    p = c.ph.places[c.a.location]
+    if landmark or not p.landmarks:
+        return c["near"]
+    town = c.get("\0town")
+    if town is None:
+        towns = tuple(lm for lm in p.landmarks if not lm.endswith(_COMPLEX))
+        town = c.pick(towns) if towns else c.pick(p.landmarks) + " 근처"  # 세종: its 청사 and 단지 only
+        c["\0town"] = town
+    return town
+
+
 def _place_tag(c: _Ctx) -> str:
     """The place as a hashtag: #판교, #대덕연구단지 (a complex without its 근처)."""
     place = _place_parts(c)[0].removesuffix(" 근처").removesuffix(" 인근")
@@ -802,8 +823,11 @@ def _s_rf(c: _Ctx) -> str:
 def _person(c: _Ctx, words: Sequence[str], lang: int) -> str:
     """A role's person noun; a mobile developer is often named by platform (iOS 개발자), ``lang`` 0 Korean,
     1 English."""
-    fam = _FAMILY_PERSON.get(c.ph.family_of.get(c.a.stacks[0], ""))
-    if fam and c.a.role == "mobile" and c.pick.chance(0.5):
+    home = c.ph.family_of.get(c.a.stacks[0], "")
+    fam = _FAMILY_PERSON.get(home)
+    # 안드로이드 개발자 only when no stack is of the other platform (Compose and Swift: 모바일 개발자)
+    other = any(c.ph.family_of.get(s) in _FAMILY_PERSON and c.ph.family_of.get(s) != home for s in c.a.stacks)
+    if fam and c.a.role == "mobile" and not other and c.pick.chance(0.5):
         words = fam[lang]
     return c.pick(words)
 
@@ -866,9 +890,22 @@ def _s_topic(c: _Ctx) -> str:
     return c.pick.v(_X_TOPICS.get(c.a.role, _X_TOPICS["web"]))
 
 
+# Duties one hands to an experienced hire of an established team, not to a junior nor to a founding team.
+_SENIOR_DUTY = ("MSA", "디자인 시스템", "대용량", "레거시", "SSR 전환", "체계 구축", "데이터 웨어하우스")
+
+
 def _s_duty(c: _Ctx) -> str:
     """What the work is, in the words of the role (결제·정산 API 개발, 모델 서빙, 펌웨어 개발)."""
-    return c.pick.v(_X_DUTY.get(c.a.role, _X_DUTY["other"]))
+    a = c.a
+    var = _X_DUTY.get(a.role, _X_DUTY["other"])
+    duty = c.pick.v(var)
+    years = a.years if isinstance(a, ProfileAttrs) else a.min_years
+    junior = years < 3 or getattr(a, "goal", "job") not in ("job", "freelance")
+    for _ in range(3):
+        if not junior or not any(w in duty for w in _SENIOR_DUTY):
+            break
+        duty = c.pick.v(var)
+    return duty
 
 
 def _s_hours(c: _Ctx) -> str:
@@ -889,8 +926,8 @@ def _p_n(c: _Ctx) -> str:
 def _p_yrs(c: _Ctx) -> str:
     n = c.a.years
     pick = c.pick
-    if n <= 2 and pick.chance(0.1):
-        return f"{12 * n + pick.bits() % 12}개월 차"
+    if n <= 2 and pick.chance(0.1):  # 1년 차 is 12-17 months, not 21 (that is nearly 2년)
+        return f"{12 * n + pick.bits() % 6}개월 차"
     return pick.v(c.ph.years(n, "adj"))
 
 
@@ -906,7 +943,7 @@ def _p_yv(c: _Ctx) -> str:
     n = c.a.years
     pick = c.pick
     if n <= 2 and pick.chance(0.1):
-        return f"{12 * n + 2 + pick.bits() % 9}개월" if n == 0 else f"{12 * n + pick.bits() % 12}개월"
+        return f"{12 * n + 2 + pick.bits() % 9}개월" if n == 0 else f"{12 * n + pick.bits() % 6}개월"
     return pick.v(c.ph.years(n, "val"))
 
 
@@ -926,15 +963,14 @@ def _p_nol(c: _Ctx) -> str:
     return _written(c, _surfaces(c, c.a.not_stacks), "nol")
 
 
-def _goal_word(c: _Ctx, words: tuple[str, ...]) -> str:
-    """One of ``words``; 사이드플젝, 토이플젝 only in a casual text (합니다체 says 사이드 프로젝트)."""
-    casual = c.get("\0casual")
-    return c.pick(tuple(w for w in words if casual or "플젝" not in w) or words)
+def _goal_words(c: _Ctx, goal: str) -> _GoalWords:
+    """A goal's words; 사이드플젝, 토이플젝 only in a casual text (합니다체 says 사이드 프로젝트)."""
+    return (c.ph.goals if c.get("\0casual") else c.ph.goals_formal)[goal]
 
 
 def _goal_nouns(c: _Ctx, field: str) -> list[str]:
-    new = c.a.years == 0
-    return [_goal_word(c, getattr(c.ph.goals[g], field + "_new" if new else field)) for g in c.a.goals]
+    name = field + "_new" if c.a.years == 0 else field
+    return [c.pick(getattr(_goal_words(c, g), name)) for g in c.a.goals]
 
 
 def _p_goal(c: _Ctx) -> str:
@@ -967,6 +1003,7 @@ _PROFILE_SLOTS: dict[str, Callable[[_Ctx], str]] = {
     "mo": _p_mo,
     "place": _s_place,
     "near": _s_near,
+    "office": _s_office,
     "area": _s_area,
     "rf": _s_rf,
     "rp": _s_rp,
@@ -1005,7 +1042,7 @@ _END = {
     "c": ("", ".", "", " ㅎㅎ", "!", "", "."),
 }
 _NO_END = set("?!)~.") | {"ㅠ", "ㅎ", "ㅋ"}
-_TICS = {":)", "ㅎㅎ", "~"}
+_TIC_ENDS = (" :)", ":)", " ㅎㅎ", "ㅎㅎ", "~")
 
 
 def _emoji(ch: str) -> bool:
@@ -1016,40 +1053,76 @@ def _emoji(ch: str) -> bool:
 _EMOJI = ("🙌", "🔥", "😊", "🙏", "👍", "✨", "😄")
 
 
-def _ending(c: _Ctx, text: str, end: str) -> str:
-    """``text`` with ``end``; a smiley or ㅎㅎ once per text (every clause ending in :) reads as a tic)."""
+def _ending(text: str, end: str) -> str:
+    """``text`` with ``end`` unless it has one (a smiley more than once per text: see ``_joined``)."""
     last = text[-1]
     if last in _NO_END or _emoji(last):
         return text
-    if end.strip() in _TICS:
-        if c.get("\0tic"):
-            end = "."
-        c["\0tic"] = True  # type: ignore[assignment]
     return text + end
 
 
+# Endings too common to mark a frame by themselves: 관심이 많아요 twice is a seam, 있어요 twice is Korean.
+_PLAIN_ENDS = {"있습니다", "있어요", "합니다", "해요", "입니다", "이에요", "예요", "있음", "함"}
+
+
+def _frame(c: _Ctx, text: str) -> bool:
+    """Whether ``text`` ends like a sentence already written (… 찾아요. … 찾아요.), recording its ending."""
+    words = text.rstrip(".!~ㅎ:) ").split()
+    if not words:
+        return False
+    key = " ".join(words[-2:]) if words[-1] in _PLAIN_ENDS else words[-1]
+    seen = c.get("\0frames")
+    if seen is None:
+        seen = c["\0frames"] = set()  # type: ignore[assignment]
+    if key in seen:
+        return True
+    seen.add(key)  # type: ignore[union-attr]
+    return False
+
+
 def _sentence(c: _Ctx, var: Var, lv: str) -> str:
-    template, r = c.pick.vr(var)
+    """A variant of ``var`` with an ending; one that ends like an earlier sentence is drawn again (twice)."""
+    for _ in range(3):
+        template, r = c.pick.vr(var)
+        text = template.format_map(c)
+        if not _frame(c, text):
+            break
     ends = _END[lv]
-    return _ending(c, template.format_map(c), ends[r % len(ends)])
+    return _ending(text, ends[r % len(ends)])
 
 
 def _sentence_of(c: _Ctx, template: str, lv: str) -> str:
     text = template.format_map(c)
+    _frame(c, text)
     if text[-1] in _NO_END or _emoji(text[-1]):
         return text
-    return _ending(c, text, c.pick(_END[lv]))
+    if ": " in text:  # a field in prose (현재 팀 구성: PM 1) ends plainly, never with ! or :)
+        return text + "."
+    return _ending(text, c.pick(_END[lv]))
+
+
+# Sentence openers said once per text: 요즘은 / 요즘 / 요즘엔 are one.
+_LEADS = {"요즘": "요즘", "요즘은": "요즘", "요즘엔": "요즘", "주로": "주로", "현재": "현재",
+          "현재는": "현재", "지금은": "지금"}  # fmt: skip
 
 
 def _joined(c: _Ctx, parts: list[str], lv: str) -> str:
-    """Sentences on one line or several; 음슴체 without final dots reads better line by line. A smiley or
-    ㅎㅎ that a greeting already used does not end a later sentence too."""
+    """Sentences on one line or several; 음슴체 without final dots reads better line by line. A smiley, ㅎㅎ
+    or ~ ends one sentence of a text at most (the greeting's, a clause's or the sign-off's: every clause
+    ending in :) reads as a tic)."""
     tic = False
+    leads: set[str] = set()
     for i, p in enumerate(parts):
-        end = next((t for t in (" :)", ":)", "ㅎㅎ") if p.endswith(t)), None)
+        end = next((t for t in _TIC_ENDS if p.endswith(t)), None)
         if end and tic:
-            parts[i] = p[: -len(end)].rstrip() + "."
-        tic = tic or ":)" in p or "ㅎㅎ" in p
+            p = parts[i] = p[: -len(end)].rstrip() + "."
+        tic = tic or end is not None or ":)" in p or "ㅎㅎ" in p
+        head, _, rest = p.partition(" ")
+        lead = _LEADS.get(head)
+        if lead is not None:  # "요즘은 … 요즘 …": the second 요즘 goes (a seam between two clauses)
+            if lead in leads and rest:
+                parts[i] = rest
+            leads.add(lead)
     if c.pick.chance(0.22):
         return "\n".join(p.rstrip(".") if lv == "c" else p for p in parts)
     out = []
@@ -1090,6 +1163,7 @@ def _p_identity(c: _Ctx, lv: str, at: bool) -> str:
     if (
         not c.a.years and not at and "job" in c.a.goals and c.pick.chance(0.35)
     ):  # 취준생 says it looks for a job
+        c["\0jobseek"] = True  # type: ignore[assignment]  # the goal sentence would say it again
         return _sentence(c, _P_ID[lv, "jobseek"], lv)
     key = ("exp" if c.a.years else "new") + ("_at" if at else "")
     return _sentence(c, _P_ID[lv, key], lv)
@@ -1104,7 +1178,13 @@ def _p_stack(c: _Ctx, lv: str) -> str:
         var = _P_STACK[lv, "exp" if a.years else "new"]
     else:
         var = _P_STACK[lv, "any"]
-    return _sentence(c, var, lv)
+    text = _sentence(c, var, lv)
+    # One develops with a language or a framework, and runs or uses a tool (Prometheus, Redis, MLflow).
+    for _ in range(3):
+        if "개발" not in text or a.stacks[0] not in c.ph.tools:
+            break
+        text = _sentence(c, var, lv)
+    return text
 
 
 def _p_place_mode(c: _Ctx, lv: str, place: bool) -> list[str]:
@@ -1154,6 +1234,9 @@ def _p_goal_sentence(c: _Ctx, lv: str) -> str:
     return _sentence(c, _P_GOAL[lv], lv)
 
 
+_SPARE_TIME = ("{h}", "시간 정도", "저녁", "주말", "퇴근", "밤에")
+
+
 def _p_extras(c: _Ctx, lv: str, most: int) -> list[str]:
     k = c.pick((0, 0, 1, 1, 1, 2))
     out = []
@@ -1165,8 +1248,8 @@ def _p_extras(c: _Ctx, lv: str, most: int) -> list[str]:
         template = c.pick.v(_P_EXTRA[lv, kind])
         if template in used or ("저녁" in template and any("저녁" in t for t in used)):  # when: said once
             continue
-        if "{h}" in template and "job" in c.a.goals:  # 주 5시간 is for a side project, not a job search
-            continue
+        if "job" in c.a.goals and any(w in template for w in _SPARE_TIME):
+            continue  # 주 5시간, 평일 저녁 is for a side project, not a job search
         if "{duty" in template and "duty" in c:  # what they do: said once
             continue
         used.add(template)
@@ -1186,7 +1269,7 @@ def _p_facts(c: _Ctx, lv: str, place: bool, extras: int) -> list[str]:
     bootcamp = new and a.background == "non_cs" and c.pick.chance(0.5)
     if a.background != "unknown":
         body.append(_p_background(c, lv, bootcamp))
-    if a.goals:
+    if a.goals and not (a.goals == ("job",) and c.get("\0jobseek")):
         body.append(_p_goal_sentence(c, lv))
     if new:
         body.append(_sentence(c, _P_BOOTCAMP[lv] if bootcamp else _P_NEW[lv], lv))
@@ -1300,7 +1383,9 @@ def _profile_board(c: _Ctx) -> str:
     if a.years and pick.chance(0.3):
         lines.append(bullet + c.say(_P_EXTRA["kv", "duty"]).replace(": ", sep, 1))
     if pick.chance(0.4):
-        lines.append(bullet + c.say(_P_EXTRA["kv", "any"]).replace(": ", sep, 1))  # one separator per list
+        extra = c.say(_P_EXTRA["kv", "any"])
+        if "job" not in a.goals or not any(w in extra for w in _SPARE_TIME):  # hours: not for a job search
+            lines.append(bullet + extra.replace(": ", sep, 1))  # one separator per list
     lines = pick.order(lines)
     if pick.chance(0.4):
         lines.append(pick.v(_P_BYE["p" if pick.chance(0.6) else "f"]))
@@ -1385,6 +1470,8 @@ def _profile_tags(c: _Ctx) -> str:
     a = c.a
     pick = c.pick
     tpl = pick.v(_P_TAGS_LEAD if a.years else _P_TAGS_LEAD0)
+    if "같이" in tpl and a.goals == ("job",):  # a job search looks for no one to build with
+        tpl = "프로필 올려요"
     lead = c.fill(tpl)
     tags = ["#" + c.say(_P_TAGS_YEARS if a.years else _P_TAGS_YEARS0), c["tags"]]
     if "{rc}" not in tpl and "{rf}" not in tpl:
@@ -1450,11 +1537,11 @@ def _j_pa(c: _Ctx) -> str:
 
 
 def _j_gtag(c: _Ctx) -> str:
-    return _goal_word(c, c.ph.goals[c.a.goal].tag)
+    return c.pick(_goal_words(c, c.a.goal).tag)
 
 
 def _j_member(c: _Ctx) -> str:
-    return _goal_word(c, c.ph.goals[c.a.goal].member)
+    return c.pick(_goal_words(c, c.a.goal).member)
 
 
 def _j_ge(c: _Ctx) -> str:
@@ -1492,9 +1579,14 @@ def _j_pay(c: _Ctx) -> str:
 
 
 def _j_team(c: _Ctx) -> str:
-    members = [m for m, role in _TEAM_MEMBERS if role != c.a.role]
+    """Who is on the team: people of the fields a project of this role has (a game has 아트, not FE), not of
+    the role sought; a light or side project has no PM nor 마케터, and one of each."""
+    a = c.a
+    pool = _TEAMS.get(a.role, _TEAMS["web"])
+    light = a.goal not in _WORK_GOALS
+    members = [m for m, role in pool if role != a.role and not (light and m in ("PM", "마케터"))]
     k = 1 + c.pick.bits() % 3
-    return ", ".join(f"{m} {1 + c.pick.bits() % 2}" for m in c.pick.order(members)[:k])
+    return ", ".join(f"{m} {1 if light else 1 + c.pick.bits() % 2}" for m in c.pick.order(members)[:k])
 
 
 def _j_team_n(c: _Ctx) -> str:
@@ -1502,15 +1594,17 @@ def _j_team_n(c: _Ctx) -> str:
     return re.sub(r" (\d)", r" \1명", c["team"])
 
 
-_TEAM_MEMBERS = (
-    ("기획", ""),
-    ("디자이너", ""),
-    ("PM", ""),
-    ("FE", "frontend"),
-    ("BE", "backend"),
-    ("마케터", ""),
-    ("앱", "mobile"),
-)
+# Team members by the sought role (member, the role it is, which is not listed beside itself).
+_WEB_TEAM = (("기획", ""), ("디자이너", ""), ("PM", ""), ("FE", "frontend"), ("BE", "backend"),
+             ("마케터", ""), ("앱", "mobile"))  # fmt: skip
+_TEAMS = {
+    "web": _WEB_TEAM,
+    "game": (("기획", ""), ("아트", ""), ("서버", "backend"), ("사운드", "")),
+    "embedded": (("HW 엔지니어", ""), ("기구 설계", ""), ("앱", "mobile")),
+    "data": (("BE", "backend"), ("데이터 분석가", ""), ("PM", "")),
+    "ml": (("BE", "backend"), ("FE", "frontend"), ("데이터 엔지니어", "data"), ("PM", "")),
+    "devops": (("BE", "backend"), ("FE", "frontend"), ("PM", "")),
+}
 
 _POSTING_SLOTS: dict[str, Callable[[_Ctx], str]] = {
     "n": _j_n,
@@ -1519,6 +1613,7 @@ _POSTING_SLOTS: dict[str, Callable[[_Ctx], str]] = {
     "reqe": _j_reqe,
     "place": _s_place,
     "near": _s_near,
+    "office": _s_office,
     "rf": _s_rf,
     "rp": _s_rp,
     "rc": _s_rc,
@@ -1608,13 +1703,13 @@ def _j_mode_place(c: _Ctx, lv: str, place: bool = True) -> list[str]:
     if mode == "online":
         if not a.location:
             if c.pick.chance(0.5):
-                return [_sentence(c, _J_MODE[lv, "nowhere", "any"], lv)]
+                return [_sentence(c, _J_MODE[lv, "nowhere", cls], lv)]
             return [_sentence(c, _J_MODE[lv, "online", cls], lv)]
         if place and c.pick.chance(0.4):
             return [_sentence(c, _J_MODE[lv, "online_at", cls], lv)]
     tpl = c.pick.v(_J_MODE[lv, mode, cls])
     out = [_sentence_of(c, tpl, lv)]
-    if place and a.location and "{near" not in tpl and "{place" not in tpl:
+    if place and a.location and not any(s in tpl for s in ("{near", "{place", "{office")):
         out.append(_sentence(c, _J_PLACE[lv, "online" if mode == "online" else cls], lv))
     return out
 
@@ -1800,8 +1895,8 @@ def _posting_linkedin(c: _Ctx) -> str:
         head += f" · {c['gtag']}"
     fields = [pick(("", "Stack: ", "Must: ", "🛠 ")) + c["st"], c["reqe"]]
     mode = c.say(_J_MODE["en", a.work_mode, cls])
-    if a.location and "(" not in mode:
-        mode += pick((" @ ", " · 📍")) + c["place"]
+    if a.location and "(" not in mode:  # Fully remote @ 서울 reads as an office: the team is there
+        mode += (" · team in " if a.work_mode == "online" else pick((" @ ", " · 📍"))) + c["place"]
     elif a.location and c["near"] not in mode:
         fields.append("📍" + c["place"])
     fields.append(mode)
