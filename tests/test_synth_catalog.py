@@ -130,6 +130,12 @@ def _set(path: str, value: Any) -> Callable[[dict], None]:
 _DELETE = object()
 
 
+def _no_lead(raw: dict) -> None:
+    for family in raw["stack_families"]:
+        for stack in family["stacks"]:
+            stack["lead"] = False
+
+
 @pytest.mark.parametrize(
     ("edit", "entry", "allowed"),
     [
@@ -158,6 +164,9 @@ _DELETE = object()
         (_set("goals.1.name", "study"), "goals.1.name", "not already used by goals.0"),
         (_set("alternatives.0", ["Django", "Cobol"]), "alternatives.0.1", "a stack of this catalog"),
         (_set("alternatives.0", ["Django", "Django"]), "alternatives.0", "at least two different stacks"),
+        (_set("stack_families.0.stacks.0.lead", "maybe"), "stack_families.0.stacks.0.lead", "valid boolean"),
+        (_set("stack_families.0.tools", "maybe"), "stack_families.0.tools", "valid boolean"),
+        (_no_lead, "stack_families", "at least one stack that can lead"),
     ],
 )  # fmt: skip
 def test_malformed_catalog_names_file_and_entry(

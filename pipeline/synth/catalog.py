@@ -331,6 +331,10 @@ def _check(raw: _CatalogFile, c: _Checker) -> None:
             for k, alias in enumerate(s.aliases):
                 c.unique(surface, alias, f"{owner}.aliases.{k}", "an alias", owner)
             c.known(s.uses, stacks - {s.name}, f"{where}.stacks.{j}.uses", "another stack")
+    if not any(s.lead for f in raw.stack_families for s in f.stacks):
+        raise c.fail(
+            "stack_families", "lead: false on every stack", "at least one stack that can lead (lead: true)"
+        )
     for i, group in enumerate(raw.alternatives):
         c.known(group, stacks, f"alternatives.{i}", "a stack")
         if len(set(group)) < 2:
