@@ -161,13 +161,13 @@ def test_the_base_of_the_main_stack_comes_first() -> None:
     assert v.main_first([nest, ts]) == [nest, ts]
 
 
-def test_only_a_hiring_post_asks_for_exact_years(built: tuple) -> None:
-    """딱 3년 차 is a hiring condition; a study or a side project says 3년 이상 or a range."""
+def test_only_a_junior_hire_asks_for_exact_years(built: tuple) -> None:
+    """딱 3년 차 is a junior hire's condition; a study, a contract or a senior post says a range."""
     _, postings, _ = built
-    hiring = {"job", "freelance"}
     lo, hi = postings.columns["j_min_years"].to_pylist(), postings.columns["j_max_years"].to_pylist()
-    exact = [g for a, b, g in zip(lo, hi, postings.columns["j_goal"].to_pylist(), strict=True) if a == b > 0]
-    assert all(g in hiring for g in exact)
+    goals = postings.columns["j_goal"].to_pylist()
+    exact = [(g, a) for a, b, g in zip(lo, hi, goals, strict=True) if a == b > 0]
+    assert all(g == "job" and a <= 5 for g, a in exact), exact
 
 
 def pools(seed: int = 7) -> tuple[EntityPool, EntityPool, CandidatePool]:

@@ -845,14 +845,15 @@ PROVINCES = {loc.name: loc.forms for loc in CATALOG.locations if not any(f.endsw
 def test_one_commutes_to_a_city_or_a_landmark_not_to_a_province() -> None:
     """ "충남으로 출근", "매주 경기 남부에서 모입니다": one goes to 천안, to 판교."""
     forms = sorted({f for fs in PROVINCES.values() for f in fs}, key=len, reverse=True)
-    go = re.compile(
-        "("
-        + "|".join(map(re.escape, forms))
-        + r")( 쪽)?(으로|로|에서|까지)? ?(출근|사무실|오피스|매주|모여|만나)"
-    )
+    places = "|".join(map(re.escape, forms))
+    go = re.compile(rf"({places})( 쪽)?(으로|로|에서|까지)? ?(출근|사무실|오피스|매주|모여|만나)")
+    # a province alone (경남, 경기 남부 쪽), not one before its city (경북 구미)
+    alone = r"(?=$|[\s.,!)~]|에|으로|로|입니|이에|예요)(?! (?!쪽)[가-힣])"
+    office = re.compile(rf"(?:장소|근무지|사무실은|위치|Onsite|Offline)[:\s(]+({places}){alone}")
     commutes = 0
     for a, r in posting_texts(False) + posting_texts(True) + profile_texts(False):  # type: ignore[operator]
         assert not go.search(r.text), r.text
+        assert isinstance(a, ProfileAttrs) or a.work_mode == "online" or not office.search(r.text), r.text
         commutes += a.location in PROVINCES and "출근" in r.text
     assert commutes > 20
 
@@ -929,3 +930,13 @@ def test_a_field_inside_prose_ends_plainly() -> None:
     """ "현재 팀 구성: PM 1!" reads as a form pasted into a sentence."""
     for _, r in posting_texts(False) + posting_texts(True):  # type: ignore[operator]
         assert not re.search(r"(?:팀 구성|주요 업무|일정|근무 시간): [^\n.!]*[!~](?:\s|$)", r.text), r.text
+
+
+def test_a_job_seeker_signs_off_without_asking_for_teammates() -> None:
+    """ "… 정규직 자리 구합니다 … 같이 하실 분 연락 주세요!" asks for the wrong thing."""
+    seen = 0
+    for a, r in profile_texts(False) + profile_texts(True):  # type: ignore[operator]
+        if a.goals == ("job",):
+            seen += 1
+            assert "같이 하실 분" not in r.text, r.text
+    assert seen > 50

@@ -145,6 +145,7 @@ class _Vocab:
         self.hiring = [g.name in ("job", "freelance") for g in catalog.goals]
         self.freelance = [g.name == "freelance" for g in catalog.goals]
         self.startup = [g.name == "startup" for g in catalog.goals]
+        self.job = [g.name == "job" for g in catalog.goals]
         self.n_stacks = len(catalog.stacks)
         self.family = catalog.family_of.tolist()
         fam, rel, uses = catalog.family_of, catalog.related_families, catalog.uses
@@ -352,8 +353,8 @@ def _posting(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
         lo, hi = v.levels[v.weighted(u, v.level_cum)]
         min_years = min(lo + int(u() * (hi - lo + 1)), 10)
     max_years = min_years + int(u() * 4) if u() < data.max_years_fraction else NO_CAP
-    if max_years == min_years > 0 and not v.hiring[goal]:  # exactly 3년 차: a hiring condition, not a study's
-        max_years += 1
+    if max_years == min_years > 0 and (not v.job[goal] or min_years > 5):
+        max_years += 1  # exactly 3년 차 is a junior hire's condition, not a study's, a contract's, a senior's
     if (max_years == 0 and v.freelance[goal]) or v.startup[goal]:  # no 신입만 contract, no capped co-founder
         max_years = NO_CAP
     requires_cs = u() < data.requires_cs_fraction and v.hiring[goal]  # no study nor side project asks for one

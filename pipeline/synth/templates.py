@@ -926,7 +926,7 @@ def _p_n(c: _Ctx) -> str:
 def _p_yrs(c: _Ctx) -> str:
     n = c.a.years
     pick = c.pick
-    if n <= 2 and pick.chance(0.1):  # 1년 차 is 12-17 months, not 21 (that is nearly 2년)
+    if n <= 1 and pick.chance(0.1):  # 1년 차 is 12-17 months, not 21 (that is nearly 2년); 24개월 차: 2년 차
         return f"{12 * n + pick.bits() % 6}개월 차"
     return pick.v(c.ph.years(n, "adj"))
 
@@ -942,7 +942,7 @@ def _p_yvb(c: _Ctx) -> str:
 def _p_yv(c: _Ctx) -> str:
     n = c.a.years
     pick = c.pick
-    if n <= 2 and pick.chance(0.1):
+    if n <= 1 and pick.chance(0.1):
         return f"{12 * n + 2 + pick.bits() % 9}개월" if n == 0 else f"{12 * n + pick.bits() % 6}개월"
     return pick.v(c.ph.years(n, "val"))
 
@@ -1103,7 +1103,7 @@ def _sentence_of(c: _Ctx, template: str, lv: str) -> str:
 
 # Sentence openers said once per text: 요즘은 / 요즘 / 요즘엔 are one.
 _LEADS = {"요즘": "요즘", "요즘은": "요즘", "요즘엔": "요즘", "주로": "주로", "현재": "현재",
-          "현재는": "현재", "지금은": "지금"}  # fmt: skip
+          "현재는": "현재", "지금은": "지금", "매주": "매주"}  # fmt: skip
 
 
 def _joined(c: _Ctx, parts: list[str], lv: str) -> str:
@@ -1157,6 +1157,16 @@ _P_GOAL_ONE = _table("P_GOAL_ONE")
 _P_EXTRA = _table("P_EXTRA")
 _P_BYE = _table("P_BYE")
 _P_ASK = _table("P_ASK")
+
+
+def _bye(c: _Ctx, var: Var) -> str:
+    """A sign-off; someone after a job only asks no one to build with them (같이 하실 분 연락 주세요)."""
+    text = c.pick.v(var)
+    for _ in range(3):
+        if "같이" not in text or c.a.goals != ("job",):
+            break
+        text = c.pick.v(var)
+    return text if "같이" not in text or c.a.goals != ("job",) else "편하게 연락 주세요."
 
 
 def _p_identity(c: _Ctx, lv: str, at: bool) -> str:
@@ -1287,7 +1297,7 @@ def _profile_intro(c: _Ctx) -> str:
     parts.append(_p_identity(c, "f", at))
     parts += _p_facts(c, "f", bool(c.a.location) and not at, 2)
     if pick.chance(0.5):
-        parts.append(pick.v(_P_BYE["f"]))
+        parts.append(_bye(c, _P_BYE["f"]))
     return _joined(c, parts, "f")
 
 
@@ -1303,7 +1313,7 @@ def _profile_chat(c: _Ctx) -> str:
     parts.append(_p_identity(c, lv, at))
     parts += _p_facts(c, lv, bool(c.a.location) and not at, 1)
     if pick.chance(0.4):
-        parts.append(pick.v(_P_ASK) if lv == "p" else pick.v(_P_BYE["c"]))
+        parts.append(_bye(c, _P_ASK if lv == "p" else _P_BYE["c"]))
     text = _joined(c, parts, lv)
     if pick.chance(0.25) and not _emoji(text[-1]):
         text += " " + pick(_EMOJI)
@@ -1388,7 +1398,7 @@ def _profile_board(c: _Ctx) -> str:
             lines.append(bullet + extra.replace(": ", sep, 1))  # one separator per list
     lines = pick.order(lines)
     if pick.chance(0.4):
-        lines.append(pick.v(_P_BYE["p" if pick.chance(0.6) else "f"]))
+        lines.append(_bye(c, _P_BYE["p" if pick.chance(0.6) else "f"]))
     return head + "\n" + "\n".join(lines)
 
 
@@ -1804,7 +1814,7 @@ def _posting_jobpost(c: _Ctx) -> str:
     out.append(sec.format(t=pick.v(_J_SEC_TITLES["mode", cls])))
     mode = c.say(_J_MODE["val", a.work_mode, cls])
     if a.location and c["place"] not in mode and c["near"] not in mode:
-        mode += f" · {c['near']}" if a.work_mode != "online" else f" · 팀 위치: {c['place']}"
+        mode += f" · {c['office']}" if a.work_mode != "online" else f" · 팀 위치: {c['place']}"
     out.append(bullet + mode)
     if not a.requires_cs and pick.chance(0.2):
         out.append(bullet + c.say(_J_CS["val", False]))
@@ -1896,7 +1906,9 @@ def _posting_linkedin(c: _Ctx) -> str:
     fields = [pick(("", "Stack: ", "Must: ", "🛠 ")) + c["st"], c["reqe"]]
     mode = c.say(_J_MODE["en", a.work_mode, cls])
     if a.location and "(" not in mode:  # Fully remote @ 서울 reads as an office: the team is there
-        mode += (" · team in " if a.work_mode == "online" else pick((" @ ", " · 📍"))) + c["place"]
+        mode += (
+            " · team in " + c["place"] if a.work_mode == "online" else pick((" @ ", " · 📍")) + c["office"]
+        )
     elif a.location and c["near"] not in mode:
         fields.append("📍" + c["place"])
     fields.append(mode)
@@ -1929,8 +1941,10 @@ def _posting_notice(c: _Ctx) -> str:
     mode = c.say(_J_MODE["val", a.work_mode, cls])
     items.append(f"{pick.v(_J_MODE['key', cls])}: {mode}")
     if a.location and c["place"] not in mode and c["near"] not in mode:
-        key = "팀 위치" if a.work_mode == "online" else pick.v(_J_PLACE["key", cls])
-        items.append(f"{key}: {c['near']}")
+        if a.work_mode == "online":
+            items.append(f"팀 위치: {c['near']}")
+        else:  # where one goes: 장소: 수원, not 장소: 경기 남부
+            items.append(f"{pick.v(_J_PLACE['key', cls])}: {c['office']}")
     if not a.requires_cs and pick.chance(0.25):
         cs = c.say(_J_CS["val", False])
         items.append(cs if cs.startswith("전공") else "전공: " + cs)
