@@ -39,7 +39,7 @@ def test_a_posting_never_requires_two_stacks_that_do_the_same_job(built: tuple) 
     assert index["Spring"] not in rivals[index["Spring Boot"]]  # one is built on the other
     required = postings.columns["j_stacks"].to_pylist()
     preferred = postings.columns["j_preferred"].to_pylist()
-    assert sum(len(r) > 1 for r in required) > 100
+    assert sum(len(r) > 1 for r in required) > 80
     for stacks, extra in zip(required, preferred, strict=True):
         codes = [index[s] for s in stacks]
         assert not any(b in rivals[a] for a in codes for b in codes), stacks
@@ -128,6 +128,21 @@ def test_a_library_or_a_tool_is_never_the_main_stack(built: tuple) -> None:
     for column in (profiles.columns["p_stacks"], postings.columns["j_stacks"]):
         firsts = [stacks[0] for stacks in column.to_pylist()]
         assert all(lead[s] for s in firsts)
+
+
+def test_a_library_goes_beside_what_it_is_built_on(built: tuple) -> None:
+    """Pinia beside Vue, Redux beside React, AR Foundation beside Unity; not "Angular, Pinia"."""
+    profiles, postings, _ = built
+    lead = {s.name: s.lead for s in CATALOG.stacks}
+    uses = {s.name: set(s.uses) for s in CATALOG.stacks}
+    libraries = 0
+    for column in (profiles.columns["p_stacks"], postings.columns["j_stacks"]):
+        for stacks in column.to_pylist():
+            for s in stacks:
+                if not lead[s] and uses[s]:
+                    libraries += 1
+                    assert uses[s] & set(stacks), stacks
+    assert libraries > 20
 
 
 def test_preferred_stacks_are_of_the_main_requirement_s_job(built: tuple) -> None:

@@ -940,3 +940,9 @@ def test_a_job_seeker_signs_off_without_asking_for_teammates() -> None:
             seen += 1
             assert "같이 하실 분" not in r.text, r.text
     assert seen > 50
+
+
+def test_a_field_names_its_place_once() -> None:
+    """ "근무형태: 출근 (성남) · 성남" names the place twice."""
+    for _, r in posting_texts(False) + posting_texts(True):  # type: ignore[operator]
+        assert not re.search(r"\(([^()\n]+)\) · \1", r.text), r.text

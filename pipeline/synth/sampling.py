@@ -179,6 +179,7 @@ class _Vocab:
         self.leaders = [i for i, s in enumerate(catalog.stacks) if s.lead]
         self._leads: dict[int, list[int]] = {}
         index = {x.name: i for i, x in enumerate(catalog.stacks)}
+        self.direct = [{index[b] for b in x.uses} for x in catalog.stacks]  # what each is built on directly
         self.bases: list[
             set[int]
         ] = []  # what each stack is built on, transitively (Express: Node.js, JS, TS)
@@ -257,6 +258,8 @@ class _Vocab:
             s = pool[int(u() * len(pool))] if pool else int(u() * self.n_stacks)
             if s == main or s in out or s in avoid or self.bases[s] & self.rivals[main]:
                 continue  # nor what is built on a rival of the main stack (AR Foundation for Unreal)
+            if not self.lead[s] and not self.direct[s] & {main, *out}:
+                continue  # a library goes beside what it is built on: Pinia beside Vue, not Angular
             if rivals is not None and any(s in self.rivals[t] for t in (*rivals, main, *out)):
                 continue
             out.append(s)

@@ -806,6 +806,11 @@ def _s_office(c: _Ctx) -> str:
     return town
 
 
+def _names_place(c: _Ctx, text: str) -> bool:
+    """Whether ``text`` already names the place (출근 (성남) needs no · 성남 after it)."""
+    return any(c[slot] in text for slot in ("place", "near", "office"))
+
+
 def _place_tag(c: _Ctx) -> str:
     """The place as a hashtag: #판교, #대덕연구단지 (a complex without its 근처)."""
     place = _place_parts(c)[0].removesuffix(" 근처").removesuffix(" 인근")
@@ -1813,7 +1818,7 @@ def _posting_jobpost(c: _Ctx) -> str:
         out.append(bullet + c.say(_J_PREF["line"]))
     out.append(sec.format(t=pick.v(_J_SEC_TITLES["mode", cls])))
     mode = c.say(_J_MODE["val", a.work_mode, cls])
-    if a.location and c["place"] not in mode and c["near"] not in mode:
+    if a.location and not _names_place(c, mode):
         mode += f" · {c['office']}" if a.work_mode != "online" else f" · 팀 위치: {c['place']}"
     out.append(bullet + mode)
     if not a.requires_cs and pick.chance(0.2):
@@ -1909,7 +1914,7 @@ def _posting_linkedin(c: _Ctx) -> str:
         mode += (
             " · team in " + c["place"] if a.work_mode == "online" else pick((" @ ", " · 📍")) + c["office"]
         )
-    elif a.location and c["near"] not in mode:
+    elif a.location and not _names_place(c, mode):
         fields.append("📍" + c["place"])
     fields.append(mode)
     if a.preferred:
@@ -1940,7 +1945,7 @@ def _posting_notice(c: _Ctx) -> str:
         items.append(f"{pick.v(_J_PREF['key'])}: {c['pl']}")
     mode = c.say(_J_MODE["val", a.work_mode, cls])
     items.append(f"{pick.v(_J_MODE['key', cls])}: {mode}")
-    if a.location and c["place"] not in mode and c["near"] not in mode:
+    if a.location and not _names_place(c, mode):
         if a.work_mode == "online":
             items.append(f"팀 위치: {c['near']}")
         else:  # where one goes: 장소: 수원, not 장소: 경기 남부
