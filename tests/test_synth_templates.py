@@ -946,3 +946,19 @@ def test_a_field_names_its_place_once() -> None:
     """ "근무형태: 출근 (성남) · 성남" names the place twice."""
     for _, r in posting_texts(False) + posting_texts(True):  # type: ignore[operator]
         assert not re.search(r"\(([^()\n]+)\) · \1", r.text), r.text
+
+
+def test_a_hashtag_variant_has_no_space() -> None:
+    """ "#온라인 전용" breaks the tag: every variant written after a # is one word."""
+    from pipeline.synth.templates import VARIANTS
+
+    tags = [(v.kind, e) for v in VARIANTS if "tag" in v.kind.split(".") for e in v.every]
+    assert len(tags) > 30 and not [t for t in tags if " " in t[1]]
+
+
+def test_no_bootcamp_behind_a_long_career_nor_a_monthly_rate_for_a_newcomer() -> None:
+    """비전공(부트캠프) with 13 years, 월 600~800 with 경력 무관: neither goes with the other."""
+    for a, r in profile_texts(False) + profile_texts(True):  # type: ignore[operator]
+        assert a.years <= 7 or "부트캠프" not in r.text, r.text
+    for a, r in posting_texts(False) + posting_texts(True):  # type: ignore[operator]
+        assert a.min_years >= 3 or not re.search(r"월 \d+~\d+", r.text), r.text

@@ -903,14 +903,9 @@ def _s_duty(c: _Ctx) -> str:
     """What the work is, in the words of the role (결제·정산 API 개발, 모델 서빙, 펌웨어 개발)."""
     a = c.a
     var = _X_DUTY.get(a.role, _X_DUTY["other"])
-    duty = c.pick.v(var)
     years = a.years if isinstance(a, ProfileAttrs) else a.min_years
     junior = years < 3 or getattr(a, "goal", "job") not in ("job", "freelance")
-    for _ in range(3):
-        if not junior or not any(w in duty for w in _SENIOR_DUTY):
-            break
-        duty = c.pick.v(var)
-    return duty
+    return _redraw(lambda: c.pick.v(var), lambda duty: junior and any(w in duty for w in _SENIOR_DUTY))
 
 
 def _s_hours(c: _Ctx) -> str:
@@ -1085,6 +1080,17 @@ def _frame(c: _Ctx, text: str) -> bool:
     return False
 
 
+def _redraw(draw: Callable[[], str], unfit: Callable[[str], bool], again: int = 3) -> str:
+    """``draw()``, drawn again up to ``again`` times while ``unfit`` (a variant that clashes with this text:
+    a tool one "develops with", a duty too senior for the post); the last draw stands."""
+    text = draw()
+    for _ in range(again):
+        if not unfit(text):
+            break
+        text = draw()
+    return text
+
+
 def _sentence(c: _Ctx, var: Var, lv: str) -> str:
     """A variant of ``var`` with an ending; one that ends like an earlier sentence is drawn again (twice)."""
     for _ in range(3):
@@ -1166,12 +1172,17 @@ _P_ASK = _table("P_ASK")
 
 def _bye(c: _Ctx, var: Var) -> str:
     """A sign-off; someone after a job only asks no one to build with them (같이 하실 분 연락 주세요)."""
-    text = c.pick.v(var)
-    for _ in range(3):
-        if "같이" not in text or c.a.goals != ("job",):
-            break
-        text = c.pick.v(var)
-    return text if "같이" not in text or c.a.goals != ("job",) else "편하게 연락 주세요."
+
+    def asks(text: str) -> bool:
+        return "같이" in text and c.a.goals == ("job",)
+
+    text = _redraw(lambda: c.pick.v(var), asks)
+    return "편하게 연락 주세요." if asks(text) else text
+
+
+def _background(c: _Ctx, kind: str) -> str:
+    """The background as a field value; a bootcamp only for a career that started after bootcamps did."""
+    return _redraw(lambda: c.say(_P_BG[kind, c.a.background]), lambda t: c.a.years > 7 and "부트캠프" in t)
 
 
 def _p_identity(c: _Ctx, lv: str, at: bool) -> str:
@@ -1193,13 +1204,9 @@ def _p_stack(c: _Ctx, lv: str) -> str:
         var = _P_STACK[lv, "exp" if a.years else "new"]
     else:
         var = _P_STACK[lv, "any"]
-    text = _sentence(c, var, lv)
     # One develops with a language or a framework, and runs or uses a tool (Prometheus, Redis, MLflow).
-    for _ in range(3):
-        if "개발" not in text or a.stacks[0] not in c.ph.tools:
-            break
-        text = _sentence(c, var, lv)
-    return text
+    tool = a.stacks[0] in c.ph.tools
+    return _redraw(lambda: _sentence(c, var, lv), lambda text: tool and "개발" in text)
 
 
 def _p_place_mode(c: _Ctx, lv: str, place: bool) -> list[str]:
@@ -1228,12 +1235,8 @@ def _p_background(c: _Ctx, lv: str, bootcamp: bool = False) -> str:
     a = c.a
     if a.background == "cs" and a.years == 0 and c.pick.chance(0.3):
         return _sentence(c, _P_BG_NEW_CS[lv], lv)
-    text = _sentence(c, _P_BG[lv, a.background], lv)
-    for _ in range(3):  # a bootcamp graduate did not teach themselves
-        if not bootcamp or "독학" not in text:
-            break
-        text = _sentence(c, _P_BG[lv, a.background], lv)
-    return text
+    var = _P_BG[lv, a.background]  # a bootcamp graduate did not teach themselves
+    return _redraw(lambda: _sentence(c, var, lv), lambda text: bootcamp and "독학" in text)
 
 
 def _p_goal_sentence(c: _Ctx, lv: str) -> str:
@@ -1392,7 +1395,7 @@ def _profile_board(c: _Ctx) -> str:
         lines.append(_kv(c, bullet, sep, _P_PLACE["key", "any"], c.say(_P_PLACE["val", "any"])))
     lines.append(_kv(c, bullet, sep, _P_MODE["key", "any"], c.say(_P_MODE["val", a.work_mode])))
     if a.background != "unknown":
-        lines.append(_kv(c, bullet, sep, _P_BG["key", "any"], c.say(_P_BG["line", a.background])))
+        lines.append(_kv(c, bullet, sep, _P_BG["key", "any"], _background(c, "line")))
     if a.goals and (not with_goal or len(a.goals) > 1 or pick.chance(0.3)):
         lines.append(_kv(c, bullet, sep, _P_GOAL["key"], c["gl"]))
     if a.years and pick.chance(0.3):
@@ -1428,7 +1431,7 @@ def _profile_resume(c: _Ctx) -> str:
         fields.append(c.say(_P_RESUME_PLACE))
     fields.append(c.say(_P_MODE["val", a.work_mode]))
     if a.background != "unknown":
-        fields.append(c.say(_P_BG["val", a.background]))
+        fields.append(_background(c, "val"))
     if a.goals:
         fields.append(c.say(_P_RESUME_GOAL))
     if a.not_stacks:
@@ -1590,7 +1593,8 @@ def _j_pay(c: _Ctx) -> str:
         return c.pick(
             (f"연봉 {lo:,}~{hi:,}", f"연봉 {lo:,}~{hi:,}만 원 (협의)", "연봉은 경력에 따라 협의", "연봉 협의")
         )
-    return c.pick.v(_J_PAY.get(a.goal, _J_PAY["side_project"]))
+    var = _J_PAY.get(a.goal, _J_PAY["side_project"])
+    return _redraw(lambda: c.pick.v(var), lambda t: a.min_years < 3 and "월 " in t)  # a senior's rate
 
 
 def _j_team(c: _Ctx) -> str:
