@@ -91,5 +91,13 @@ def test_two_process_ddp_matches_single_process(
     )
 
     model = SentenceTransformer(str(ddp / "data" / "model"), device="cpu")
-    assert model.encode(["부산 장고 개발자"]).shape[0] == 1
-    assert abs(two["dev_spearman_cosine"] - one["dev_spearman_cosine"]) < 0.1, (one, two)
+    base = SentenceTransformer(str(ddp / "data" / "base_model"), device="cpu")
+    text = ["부산 장고 개발자"]
+    trained, untrained = (
+        model.encode(text, normalize_embeddings=True),
+        base.encode(text, normalize_embeddings=True),
+    )
+    assert float((trained * untrained).sum()) < 0.9999  # the synced updates reached rank 0's saved weights
+    # The tiny model's dev spearman on the tiny dev set is noise of about ±0.1 (0.119 vs 0.015 at 30 steps,
+    # 0.070 vs -0.071 at 300): within noise means within twice that, and finite.
+    assert abs(two["dev_spearman_cosine"] - one["dev_spearman_cosine"]) < 0.25, (one, two)
