@@ -199,28 +199,34 @@ def generate_pairs(
         pending: list[pa.Table] = []
         buffered = 0
 
-        def add(p: np.ndarray, j: np.ndarray, s: Scores, last: bool) -> None:
+        def add(p: np.ndarray, j: np.ndarray, s: Scores) -> None:
             nonlocal pending, buffered
             pending.append(block_table(profiles, postings, p, j, s, theme_names, themes.unseen))
             buffered += len(p)
-            while buffered >= data.shard_size or (last and buffered):
+            while buffered >= data.shard_size:
                 table = pa.concat_tables(pending)
                 writer.write_table(table.slice(0, data.shard_size), row_group_size=data.shard_size)
-                pending, buffered = [table.slice(data.shard_size)], max(0, buffered - data.shard_size)
+                pending, buffered = [table.slice(data.shard_size)], buffered - data.shard_size
                 del table
                 memory.release_unused()  # mimalloc keeps freed shard buffers otherwise; RSS would creep up
 
+        def finish() -> None:
+            nonlocal pending
+            if buffered:
+                writer.write_table(pa.concat_tables(pending), row_group_size=data.shard_size)
+            pending = []  # counting distinct texts afterwards needs the room
+
         queued: deque[Future[None]] = deque()
-        num_blocks = -(-data.num_pairs // block_rows)
-        for b, positions in enumerate(sampler.blocks(data.num_pairs, block_rows)):
+        for positions in sampler.blocks(data.num_pairs, block_rows):
             p, j = candidates.decode(positions)
             s = score_codes(profiles.codes, postings.codes, data.rules, t, p, j)
             stats.add(positions, p, j, s)
             if len(queued) == 2:
                 queued.popleft().result()
-            queued.append(worker.submit(add, p, j, s, b == num_blocks - 1))
+            queued.append(worker.submit(add, p, j, s))
+        queued.append(worker.submit(finish))
         for f in queued:
             f.result()
-    del pending, sampler, candidates  # counting distinct texts below needs the room
+    del sampler, candidates  # counting distinct texts below needs the room
     memory.release_unused()
     return stats.metrics(profiles, postings, data.num_groups)

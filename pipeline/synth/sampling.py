@@ -63,6 +63,7 @@ _CANDIDATE_CHUNK = 1 << 18  # candidates scored at once while building the pool 
 # Goals of postings (name: weight); names the catalog lacks are skipped, others get weight 1.
 _GOAL_WEIGHTS = {"study": 0.15, "toy": 0.08, "side_project": 0.22, "startup": 0.12, "job": 0.28,
                  "freelance": 0.1, "hackathon": 0.05}  # fmt: skip
+_HIRING = ("job", "freelance")  # goals that hire: years exactly, a CS degree; the others seldom ask
 _UNIFORMS = 32  # random numbers per entity for its attributes (a fixed count keeps streams aligned)
 _HALVES = itertools.repeat(0.5)
 
@@ -142,10 +143,7 @@ class _Vocab:
         weights = [_GOAL_WEIGHTS.get(g.name, 1.0) for g in catalog.goals]
         self.goal_cum = (np.cumsum(weights) / sum(weights)).tolist()
         self.light = [g.light for g in catalog.goals]
-        self.hiring = [g.name in ("job", "freelance") for g in catalog.goals]
-        self.freelance = [g.name == "freelance" for g in catalog.goals]
-        self.startup = [g.name == "startup" for g in catalog.goals]
-        self.job = [g.name == "job" for g in catalog.goals]
+        self.goal = catalog.goal_names
         self.n_stacks = len(catalog.stacks)
         self.family = catalog.family_of.tolist()
         fam, rel, uses = catalog.family_of, catalog.related_families, catalog.uses
@@ -177,7 +175,6 @@ class _Vocab:
         # What can be a main stack (Redux, Redis, Figma cannot: libraries and tools go beside one).
         self.lead = [s.lead for s in catalog.stacks]
         self.leaders = [i for i, s in enumerate(catalog.stacks) if s.lead]
-        self._leads: dict[int, list[int]] = {}
         index = {x.name: i for i, x in enumerate(catalog.stacks)}
         self.direct = [{index[b] for b in x.uses} for x in catalog.stacks]  # what each is built on directly
         self.bases: list[
@@ -280,25 +277,25 @@ class _Vocab:
         """What ``stacks`` are built on: implied by them, so never 우대 beside them, nor refused."""
         return set().union(*(self.bases[s] for s in stacks))
 
-    def main(self, u: Uniform, theme: list[int], affinity: float) -> int:
-        """A main stack: of the group's theme with probability ``affinity``, else any; never a library or a
-        tool (``lead: false``)."""
+    def leads(self, theme: list[int]) -> list[int]:
+        """The stacks of a group's theme that can be a main one (not Redux, Redis, Figma: ``lead: false``)."""
+        return [s for s in theme if self.lead[s]] or theme
+
+    def main(self, u: Uniform, leads: list[int], affinity: float) -> int:
+        """A main stack: of the group's ``leads`` with probability ``affinity``, else any that can lead."""
         if u() < affinity:
-            leads = self._leads.get(id(theme))  # per group (the themes outlive this vocabulary)
-            if leads is None:
-                leads = self._leads[id(theme)] = [s for s in theme if self.lead[s]] or theme
             return leads[int(u() * len(leads))]
         return self.leaders[int(u() * len(self.leaders))]
 
 
-def _profile(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list[int]) -> tuple[Any, ...]:
+def _profile(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, leads: list[int]) -> tuple[Any, ...]:
     mode_u = u()
     remote, offline = data.remote_fraction, data.offline_fraction
     mode = 0 if mode_u < remote else 2 if mode_u < remote + offline else 1  # PROFILE_MODES order
     loc = home_loc if u() < data.group_affinity else v.weighted(u, v.loc_cum)
     stated = u() < 0.5 if mode == 0 else u() >= data.unstated_region_fraction
     region = loc if stated else NOWHERE
-    main = v.main(u, theme, data.group_affinity)
+    main = v.main(u, leads, data.group_affinity)
     k = int(u() * data.max_stacks_per_profile)
     stacks = [main, *v.stacks(u, main, k, close=0.75, any_=0.0, related=v.related_own, near=v.close_required)]
     stacks = v.main_first(stacks)
@@ -318,7 +315,7 @@ def _profile(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
     return region, stacks, refuse, years, v.role(stacks), mode, background, goals
 
 
-def _posting(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list[int]) -> tuple[Any, ...]:
+def _posting(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, leads: list[int]) -> tuple[Any, ...]:
     mode_u = u()
     online, hybrid = data.online_fraction, data.hybrid_fraction
     mode = 0 if mode_u < online else 2 if mode_u < online + hybrid else 1  # POSTING_MODES order
@@ -326,7 +323,7 @@ def _posting(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
     region = NOWHERE if mode == 0 and u() < 0.7 else loc
     goal = v.weighted(u, v.goal_cum)
     # Coherent requirements: the main stack, then what goes with it.
-    main = v.main(u, theme, data.group_affinity)
+    main = v.main(u, leads, data.group_affinity)
     # A job asks for what goes together: no off-field requirement, and 우대 never what the required imply.
     k = int(u() * data.max_stacks_per_posting)
     more = v.stacks(
@@ -348,19 +345,20 @@ def _posting(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, theme: list
             related=v.related_preferred,
             near=v.close_required,  # not Unreal for a C++ firmware post, nor TensorFlow for a Python backend
         )
+    kind = v.goal[goal]
     if v.light[goal]:  # a study or a toy project seldom asks for years
         min_years = 0 if u() < 0.8 else 1 + int(u() * 2)
-    elif not v.hiring[goal]:  # a side project or a founding team asks for a few at most
+    elif kind not in _HIRING:  # a side project or a founding team asks for a few at most
         min_years = int(u() * 4)
     else:
         lo, hi = v.levels[v.weighted(u, v.level_cum)]
         min_years = min(lo + int(u() * (hi - lo + 1)), 10)
     max_years = min_years + int(u() * 4) if u() < data.max_years_fraction else NO_CAP
-    if max_years == min_years > 0 and (not v.job[goal] or min_years > 5):
+    if max_years == min_years > 0 and (kind != "job" or min_years > 5):
         max_years += 1  # exactly 3년 차 is a junior hire's condition, not a study's, a contract's, a senior's
-    if (max_years == 0 and v.freelance[goal]) or v.startup[goal]:  # no 신입만 contract, no capped co-founder
-        max_years = NO_CAP
-    requires_cs = u() < data.requires_cs_fraction and v.hiring[goal]  # no study nor side project asks for one
+    if (max_years == 0 and kind == "freelance") or kind == "startup":
+        max_years = NO_CAP  # no 신입만 contract, no capped co-founder
+    requires_cs = u() < data.requires_cs_fraction and kind in _HIRING  # no study nor side project asks
     return region, required, preferred, min_years, max_years, v.role(required), mode, goal, requires_cs
 
 
@@ -371,10 +369,10 @@ def _draw_entities(
     groups = np.repeat(np.arange(data.num_groups), np.diff(starts))
     uniforms = rng.random((num, _UNIFORMS)).tolist()
     vocab = _Vocab(catalog)
-    loc, pool = themes.location.tolist(), themes.pool
+    loc, leads = themes.location.tolist(), [vocab.leads(theme) for theme in themes.pool]
     # Past the drawn uniforms (an entity with many list items), 0.5: rows never borrow from the next entity.
     rows = [
-        draw(vocab, itertools.chain(u, _HALVES).__next__, data, loc[g], pool[g])
+        draw(vocab, itertools.chain(u, _HALVES).__next__, data, loc[g], leads[g])
         for g, u in zip(groups.tolist(), uniforms, strict=True)
     ]
     return starts, groups, rows

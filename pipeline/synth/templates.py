@@ -903,8 +903,10 @@ def _s_duty(c: _Ctx) -> str:
     """What the work is, in the words of the role (결제·정산 API 개발, 모델 서빙, 펌웨어 개발)."""
     a = c.a
     var = _X_DUTY.get(a.role, _X_DUTY["other"])
-    years = a.years if isinstance(a, ProfileAttrs) else a.min_years
-    junior = years < 3 or getattr(a, "goal", "job") not in ("job", "freelance")
+    if isinstance(a, ProfileAttrs):
+        junior = a.years < 3
+    else:  # a post: a junior hire, or a project that hires no one
+        junior = a.min_years < 3 or a.goal not in ("job", "freelance")
     return _redraw(lambda: c.pick.v(var), lambda duty: junior and any(w in duty for w in _SENIOR_DUTY))
 
 
@@ -1255,6 +1257,11 @@ def _p_goal_sentence(c: _Ctx, lv: str) -> str:
 _SPARE_TIME = ("{h}", "시간 정도", "저녁", "주말", "퇴근", "밤에")
 
 
+def _spare_hours_in_a_job_search(c: _Ctx, text: str) -> bool:
+    """주 5시간, 평일 저녁 (in a template or a filled line) is for a side project, not a job search."""
+    return "job" in c.a.goals and any(w in text for w in _SPARE_TIME)
+
+
 def _p_extras(c: _Ctx, lv: str, most: int) -> list[str]:
     k = c.pick((0, 0, 1, 1, 1, 2))
     out = []
@@ -1266,8 +1273,8 @@ def _p_extras(c: _Ctx, lv: str, most: int) -> list[str]:
         template = c.pick.v(_P_EXTRA[lv, kind])
         if template in used or ("저녁" in template and any("저녁" in t for t in used)):  # when: said once
             continue
-        if "job" in c.a.goals and any(w in template for w in _SPARE_TIME):
-            continue  # 주 5시간, 평일 저녁 is for a side project, not a job search
+        if _spare_hours_in_a_job_search(c, template):
+            continue
         if "{duty" in template and "duty" in c:  # what they do: said once
             continue
         used.add(template)
@@ -1402,7 +1409,7 @@ def _profile_board(c: _Ctx) -> str:
         lines.append(bullet + c.say(_P_EXTRA["kv", "duty"]).replace(": ", sep, 1))
     if pick.chance(0.4):
         extra = c.say(_P_EXTRA["kv", "any"])
-        if "job" not in a.goals or not any(w in extra for w in _SPARE_TIME):  # hours: not for a job search
+        if not _spare_hours_in_a_job_search(c, extra):
             lines.append(bullet + extra.replace(": ", sep, 1))  # one separator per list
     lines = pick.order(lines)
     if pick.chance(0.4):
