@@ -37,6 +37,9 @@ def test_a_posting_never_requires_two_stacks_that_do_the_same_job(built: tuple) 
     rivals = _Vocab(CATALOG).rivals
     assert {"Svelte", "Next.js", "Vue"} <= {CATALOG.stack_names[i] for i in rivals[index["Angular"]]}
     assert index["Spring"] not in rivals[index["Spring Boot"]]  # one is built on the other
+    # One backend language: Kotlin goes with Java (Spring Boot is built on both), not with Go or Python.
+    assert {index["Go"], index["Python"]} <= rivals[index["Kotlin"]]
+    assert not {index["Java"], index["Spring Boot"]} & rivals[index["Kotlin"]]
     required = postings.columns["j_stacks"].to_pylist()
     preferred = postings.columns["j_preferred"].to_pylist()
     assert sum(len(r) > 1 for r in required) > 80
@@ -143,6 +146,31 @@ def test_a_library_goes_beside_what_it_is_built_on(built: tuple) -> None:
                     libraries += 1
                     assert uses[s] & set(stacks), stacks
     assert libraries > 20
+
+
+def test_a_profile_knows_two_rival_stacks_at_most(built: tuple) -> None:
+    """ "주력: 닷넷, PHP, Ruby on Rails" reads padded: one stack at most does the job of an earlier one."""
+    profiles, _, _ = built
+    rivals = _Vocab(CATALOG).rivals
+    index = {name: i for i, name in enumerate(CATALOG.stack_names)}
+    two = 0
+    for stacks in profiles.columns["p_stacks"].to_pylist():
+        codes = [index[s] for s in stacks]
+        clashes = sum(any(s in rivals[t] for t in codes[:i]) for i, s in enumerate(codes) if i)
+        assert clashes <= 1, stacks
+        two += clashes == 1
+    assert two > 0
+
+
+def test_tools_built_on_nothing_are_drawn(built: tuple) -> None:
+    """A tool built on nothing (Redis, SQL, Figma, LLM) goes beside a main stack: the library rule once left
+    every one of them out of the data."""
+    profiles, postings, _ = built
+    columns = (profiles.columns["p_stacks"], postings.columns["j_stacks"], postings.columns["j_preferred"])
+    drawn = {s for column in columns for stacks in column.to_pylist() for s in stacks}
+    tools = {s.name for s in CATALOG.stacks if not s.lead and not s.uses}
+    assert {"Redis", "SQL", "Figma", "LLM"} <= tools
+    assert tools - drawn == set()
 
 
 def test_preferred_stacks_are_of_the_main_requirement_s_job(built: tuple) -> None:

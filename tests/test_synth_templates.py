@@ -118,7 +118,7 @@ GOAL_WORDS = {
 GOAL_WORDS["job"] += ("취준", "취업", "첫 직장")  # a 취준생 says the job search once, as who they are
 NEGATION = re.compile(
     r"모르|못 하는|안 써|안 해|못 ?해|못함|몰라|모름|없|X|no |No |"
-    r"not yet|Not familiar|new to|Learning|미경험|다뤄 보지 못|안 만져"
+    r"not yet|Not familiar|new to|Haven.t|Learning|미경험|다뤄 보지 못|안 만져"
 )
 PREFERRED = re.compile(
     r"땡큐|더 좋은|플러스|우대|환영|가산점|Nice to have|Bonus|Plus|"
@@ -269,6 +269,7 @@ def test_profile_years(unseen: bool) -> None:
             "Junior": (1, 3),
             "미드레벨": (4, 7),
             "미들": (4, 7),
+            "중니어": (4, 7),
             "시니어": (8, 99),
             "Senior": (8, 99),
         }
@@ -938,8 +939,50 @@ def test_a_job_seeker_signs_off_without_asking_for_teammates() -> None:
     for a, r in profile_texts(False) + profile_texts(True):  # type: ignore[operator]
         if a.goals == ("job",):
             seen += 1
-            assert "같이 하실 분" not in r.text, r.text
+            assert not re.search("같이 하실 분|팀 찾아요|관심 분야", r.text), r.text  # 관심 분야: 이직
     assert seen > 50
+
+
+def test_a_direct_message_about_a_study_asks_for_no_call() -> None:
+    """ "갑작스러운 연락 죄송합니다 … 짧게 통화 가능하실까요?" is a recruiter's letter, not a study's."""
+    club = work = 0
+    for a, r in posting_texts(True):  # type: ignore[operator]
+        if r.register == "scout":
+            if a.goal in ("job", "freelance", "startup"):
+                work += bool(re.search("통화|커피챗|갑작스러운", r.text))
+            else:
+                club += 1
+                assert not re.search("통화|커피챗|갑작스러운", r.text), r.text
+    assert club > 5 and work > 0
+
+
+STUDY_ONLINE = re.compile(r"/온라인|100% 온라인|온라인 진행|진행은 온라인|[\[【(]온라인")
+
+
+def test_a_remote_job_is_written_remote_not_online() -> None:
+    """ "【정규직】 … / 온라인" for a salaried post: a job is 원격 or 재택; 온라인 is for a study."""
+    jobs = 0
+    for a, r in posting_texts(False) + posting_texts(True):  # type: ignore[operator]
+        if a.work_mode == "online" and a.goal in ("job", "freelance", "startup"):
+            jobs += 1
+            assert not STUDY_ONLINE.search(r.text), r.text
+    assert jobs > 30
+
+
+PROVINCE_MEETUP = re.compile(
+    r"(?:남도|북도|강원도|경기도|충남|충북|전남|전북|경남|경북|강원|경기(?: 남부| 북부)?)"
+    r"(?:이라면|라면|이면|면) (?:오프|만나서)"
+)
+
+
+def test_one_meets_at_a_place_not_a_province() -> None:
+    """ "충청남도라면 오프라인도 가능합니다": a meetup is at 천안, not in a whole province."""
+    seen = 0
+    for _, r in profile_texts(False) + profile_texts(True):  # type: ignore[operator]
+        if re.search(r"(?:이라면|이면|라면|면) (?:오프|만나서)", r.text):
+            seen += 1
+            assert not re.search(PROVINCE_MEETUP, r.text), r.text
+    assert seen > 10
 
 
 def test_a_field_names_its_place_once() -> None:

@@ -255,10 +255,23 @@ class _Vocab:
             s = pool[int(u() * len(pool))] if pool else int(u() * self.n_stacks)
             if s == main or s in out or s in avoid or self.bases[s] & self.rivals[main]:
                 continue  # nor what is built on a rival of the main stack (AR Foundation for Unreal)
-            if not self.lead[s] and not self.direct[s] & {main, *out}:
-                continue  # a library goes beside what it is built on: Pinia beside Vue, not Angular
+            if not self.lead[s] and self.direct[s] and not self.direct[s] & {main, *out}:
+                continue  # a library goes beside what it is built on: Pinia beside Vue, not Angular (a
+                # tool built on nothing, Redis or SQL, goes beside anything of its pools)
             if rivals is not None and any(s in self.rivals[t] for t in (*rivals, main, *out)):
                 continue
+            out.append(s)
+        return out
+
+    def one_rival(self, stacks: list[int]) -> list[int]:
+        """``stacks`` with one stack at most that does the job of an earlier one: people know two backend
+        languages, but "주력: 닷넷, PHP, Ruby on Rails" reads padded."""
+        out, rival = stacks[:1], False
+        for s in stacks[1:]:
+            if any(s in self.rivals[t] for t in out):
+                if rival:
+                    continue
+                rival = True
             out.append(s)
         return out
 
@@ -298,7 +311,7 @@ def _profile(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, leads: list
     main = v.main(u, leads, data.group_affinity)
     k = int(u() * data.max_stacks_per_profile)
     stacks = [main, *v.stacks(u, main, k, close=0.75, any_=0.0, related=v.related_own, near=v.close_required)]
-    stacks = v.main_first(stacks)
+    stacks = v.main_first(v.one_rival(stacks))
     # What the person has not used: a rival of their stacks (Vue for a React developer, Azure beside AWS) or a
     # stack of a related family of their job; never one their own stacks build on, nor the ground of their
     # field (Linux for an SRE, C for firmware).

@@ -1172,11 +1172,16 @@ _P_BYE = _table("P_BYE")
 _P_ASK = _table("P_ASK")
 
 
+def _job_search(c: _Ctx) -> bool:
+    """A profile after a job only: it asks no one to build with (같이 할 팀) and has no interest field."""
+    return c.a.goals == ("job",)
+
+
 def _bye(c: _Ctx, var: Var) -> str:
     """A sign-off; someone after a job only asks no one to build with them (같이 하실 분 연락 주세요)."""
 
     def asks(text: str) -> bool:
-        return "같이" in text and c.a.goals == ("job",)
+        return "같이" in text and _job_search(c)
 
     text = _redraw(lambda: c.pick.v(var), asks)
     return "편하게 연락 주세요." if asks(text) else text
@@ -1294,7 +1299,7 @@ def _p_facts(c: _Ctx, lv: str, place: bool, extras: int) -> list[str]:
     bootcamp = new and a.background == "non_cs" and c.pick.chance(0.5)
     if a.background != "unknown":
         body.append(_p_background(c, lv, bootcamp))
-    if a.goals and not (a.goals == ("job",) and c.get("\0jobseek")):
+    if a.goals and not (_job_search(c) and c.get("\0jobseek")):
         body.append(_p_goal_sentence(c, lv))
     if new:
         body.append(_sentence(c, _P_BOOTCAMP[lv] if bootcamp else _P_NEW[lv], lv))
@@ -1375,7 +1380,7 @@ def _profile_board(c: _Ctx) -> str:
         tag = pick(("온라인", "원격", "지역무관"))
     else:
         tag = ""
-    with_goal = bool(a.goals) and pick.chance(0.6)
+    with_goal = bool(a.goals) and (pick.chance(0.6) or _job_search(c))  # not 팀 찾아요 for a job
     if a.years == 0:
         c["yv"] = "신입"
     c["tail"] = c.say(_P_BOARD_TAIL_GOAL if with_goal else _P_BOARD_TAIL)
@@ -1404,7 +1409,8 @@ def _profile_board(c: _Ctx) -> str:
     if a.background != "unknown":
         lines.append(_kv(c, bullet, sep, _P_BG["key", "any"], _background(c, "line")))
     if a.goals and (not with_goal or len(a.goals) > 1 or pick.chance(0.3)):
-        lines.append(_kv(c, bullet, sep, _P_GOAL["key"], c["gl"]))
+        key = _redraw(lambda: pick.v(_P_GOAL["key"]), lambda k: "관심" in k and _job_search(c))
+        lines.append(bullet + key + sep + c["gl"])
     if a.years and pick.chance(0.3):
         lines.append(bullet + c.say(_P_EXTRA["kv", "duty"]).replace(": ", sep, 1))
     if pick.chance(0.4):
@@ -1495,7 +1501,7 @@ def _profile_tags(c: _Ctx) -> str:
     a = c.a
     pick = c.pick
     tpl = pick.v(_P_TAGS_LEAD if a.years else _P_TAGS_LEAD0)
-    if "같이" in tpl and a.goals == ("job",):  # a job search looks for no one to build with
+    if "같이" in tpl and _job_search(c):
         tpl = "프로필 올려요"
     lead = c.fill(tpl)
     tags = ["#" + c.say(_P_TAGS_YEARS if a.years else _P_TAGS_YEARS0), c["tags"]]
@@ -1774,13 +1780,15 @@ def _j_want(c: _Ctx, lv: str) -> str:
 
 
 def _hloc(c: _Ctx) -> str:
+    """A board header's place; a job is 원격 or 재택, not 온라인 (a study's word)."""
     a = c.a
+    work = _cls(a) == "work"
     if a.location:
         place = c["place"]
         if a.work_mode == "online" and c.pick.chance(0.5):
-            return place + c.pick(("/온라인", "/원격", "/온라인"))
+            return place + c.pick(("/원격", "/재택", "/원격") if work else ("/온라인", "/원격", "/온라인"))
         return place
-    return c.pick(("온라인", "전국", "지역무관", "비대면"))
+    return c.pick(("원격", "전국", "지역무관", "재택") if work else ("온라인", "전국", "지역무관", "비대면"))
 
 
 def _posting_board(c: _Ctx) -> str:
@@ -1899,7 +1907,7 @@ def _posting_hashtag(c: _Ctx) -> str:
     if a.preferred:
         out += pick(("\n", " ")) + c.say(_J_TAGS_PREF)
     if online_at:  # a place tag would read as where the team meets
-        out += pick(("\n", " ")) + "(" + c.fill(pick.v(_J_TAGS_ONLINE_AT)) + ")"
+        out += pick(("\n", " ")) + "(" + c.fill(pick.v(_J_TAGS_ONLINE_AT[_cls(a)])) + ")"
     return out
 
 
@@ -1980,12 +1988,13 @@ _J_SCOUT_CLOSE = _table("J_SCOUT_CLOSE")
 
 
 def _posting_scout(c: _Ctx) -> str:
-    """Held out: a recruiter's direct message."""
+    """Held out: a direct message; a phone call or a coffee chat only about work, not for a study."""
     pick = c.pick
     lv = "p" if pick.chance(0.5) else "f"
-    parts = [c.say(_J_SCOUT_OPEN), _j_want(c, lv)]
+    cls = _cls(c.a)
+    parts = [c.say(_J_SCOUT_OPEN[cls]), _j_want(c, lv)]
     parts += _j_facts(c, lv, 1)
-    parts.append(pick.v(_J_SCOUT_CLOSE))
+    parts.append(pick.v(_J_SCOUT_CLOSE[cls]))
     return _joined(c, parts, lv)
 
 
