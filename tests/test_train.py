@@ -57,14 +57,12 @@ LOSS_CASES = {
 # One case per loss and the default path (CoSENT on cached frozen layers) in the fast suite; the combinations
 # (Matryoshka, other batchers) in the slow one, which CI runs too: the fast suite stays under 2 minutes.
 FAST_LOSS_CASES = {"cosine", "cosent", "angle", "mnrl", "cached_mnrl", "cosent_frozen_cache"}
+LOSS_PARAMS = [
+    c if c in FAST_LOSS_CASES else pytest.param(c, marks=pytest.mark.slow) for c in sorted(LOSS_CASES)
+]
 
 
-SLOW = pytest.mark.slow
-
-
-@pytest.mark.parametrize(
-    "case", [c if c in FAST_LOSS_CASES else pytest.param(c, marks=SLOW) for c in sorted(LOSS_CASES)]
-)
+@pytest.mark.parametrize("case", LOSS_PARAMS)
 def test_tiny_model_trains_with_every_loss(
     case: str, tmp_path: Path, tiny_config: Callable[..., Config], tiny_split_dir: Path, tiny_model_dir: Path
 ) -> None:
