@@ -51,6 +51,7 @@ from pipeline.synth.rules import (
 )
 from pipeline.synth.templates import (
     DRAW_WORDS,
+    HIRING_GOALS,
     Phrases,
     PostingAttrs,
     ProfileAttrs,
@@ -63,7 +64,6 @@ _CANDIDATE_CHUNK = 1 << 18  # candidates scored at once while building the pool 
 # Goals of postings (name: weight); names the catalog lacks are skipped, others get weight 1.
 _GOAL_WEIGHTS = {"study": 0.15, "toy": 0.08, "side_project": 0.22, "startup": 0.12, "job": 0.28,
                  "freelance": 0.1, "hackathon": 0.05}  # fmt: skip
-_HIRING = ("job", "freelance")  # goals that hire: years exactly, a CS degree; the others seldom ask
 _UNIFORMS = 32  # random numbers per entity for its attributes (a fixed count keeps streams aligned)
 _HALVES = itertools.repeat(0.5)
 
@@ -361,7 +361,7 @@ def _posting(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, leads: list
     kind = v.goal[goal]
     if v.light[goal]:  # a study or a toy project seldom asks for years
         min_years = 0 if u() < 0.8 else 1 + int(u() * 2)
-    elif kind not in _HIRING:  # a side project or a founding team asks for a few at most
+    elif kind not in HIRING_GOALS:  # a side project or a founding team asks for a few at most
         min_years = int(u() * 4)
     else:
         lo, hi = v.levels[v.weighted(u, v.level_cum)]
@@ -371,7 +371,7 @@ def _posting(v: _Vocab, u: Uniform, data: DataConfig, home_loc: int, leads: list
         max_years += 1  # exactly 3년 차 is a junior hire's condition, not a study's, a contract's, a senior's
     if (max_years == 0 and kind == "freelance") or kind == "startup":
         max_years = NO_CAP  # no 신입만 contract, no capped co-founder
-    requires_cs = u() < data.requires_cs_fraction and kind in _HIRING  # no study nor side project asks
+    requires_cs = u() < data.requires_cs_fraction and kind in HIRING_GOALS  # no study nor side project asks
     return region, required, preferred, min_years, max_years, v.role(required), mode, goal, requires_cs
 
 

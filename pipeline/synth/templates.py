@@ -486,7 +486,8 @@ _GOALS: dict[str, _GoalWords] = {
         ("해커톤 팀원", "공모전 팀원"),
     ),
 }
-_WORK_GOALS = {"job", "freelance", "startup"}  # postings about work: 출근, 근무; the others meet: 모임, 진행
+HIRING_GOALS = ("job", "freelance")  # goals that hire: years exactly, a CS degree, duties for the experienced
+_WORK_GOALS = {*HIRING_GOALS, "startup"}  # postings about work: 출근, 근무; the others meet: 모임, 진행
 
 # Non-CS majors (all end in a consonant: "경영학인데", "디자인이지만").
 _MAJORS = (
@@ -906,7 +907,7 @@ def _s_duty(c: _Ctx) -> str:
     if isinstance(a, ProfileAttrs):
         junior = a.years < 3
     else:  # a post: a junior hire, or a project that hires no one
-        junior = a.min_years < 3 or a.goal not in ("job", "freelance")
+        junior = a.min_years < 3 or a.goal not in HIRING_GOALS
     return _redraw(lambda: c.pick.v(var), lambda duty: junior and any(w in duty for w in _SENIOR_DUTY))
 
 
